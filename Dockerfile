@@ -1,0 +1,17 @@
+# claimwatch: one image for the worker, beat, migrations and the web service.
+FROM python:3.11-slim AS build
+COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
+WORKDIR /app
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY . .
+RUN uv sync --frozen --no-dev
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 claimwatch
+WORKDIR /app
+COPY --from=build --chown=claimwatch /app /app
+ENV PATH="/app/.venv/bin:$PATH" CLAIMWATCH_LOG_FORMAT=json
+USER claimwatch
+CMD ["claimwatch", "run"]

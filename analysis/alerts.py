@@ -1,0 +1,142 @@
+"""Which alerts a new report raises, given the story so far.
+
+Pure decisions over plain values. The rules, in newsroom terms:
+- ``new_story``: the first report of an event.
+- ``contradiction``: the new report takes a side (supports or refutes the claim) against
+  earlier reports that took the other. Storm control: once a side has been alerted after
+  the other side's latest report, more reports repeating that side stay quiet unless they
+  bring a primary source the story has not seen.
+- ``new_source``: a report of a known story cites a primary source not seen before in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from analysis.judgments import Stance
+
+OPPOSITE = {Stance.SUPPORTS: Stance.REFUTES, Stance.REFUTES: Stance.SUPPORTS}
+MAX_CONTRADICTED = 3
+
+
+@dataclass(frozen=True)
+class Report:
+    """One article's judgment toward the story's claim, as the alert rules see it."""
+
+    article_id: int
+    stance: Stance
+    score: float
+    evidence: Sequence[str]
+    outlet: str | None = None
+    sources: frozenset[str] = frozenset()
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PastAlert:
+    kind: str
+    article_id: int
+    stance: Stance | None = None
+
+
+@dataclass(frozen=True)
+class AlertDecision:
+    kind: str
+    summary: str
+    contradicts: list[int] = field(default_factory=list)
+    evidence: list[tuple[int, str]] = field(default_factory=list)
+    new_sources: list[str] = field(default_factory=list)
+
+
+def decide_alerts(
+    claim: str,
+    new: Report,
+    earlier: Sequence[Report],
+    past_alerts: Sequence[PastAlert],
+    *,
+    min_score: float = 0.5,
+) -> list[AlertDecision]:
+    """Decide the alerts for `new`; `earlier` are the story's reports in decision order."""
+    if not earlier:
+        return [AlertDecision("new_story", f"New story: {claim}", evidence=_evidence(new, 1))]
+    if new.stance is Stance.UNRELATED:
+        return []
+    seen_sources = frozenset().union(*(r.sources for r in earlier))
+    fresh_sources = sorted(new.sources - seen_sources)
+    decisions = []
+    contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, min_score)
+    if contradiction is not None:
+        decisions.append(contradiction)
+    if fresh_sources:
+        decisions.append(
+            AlertDecision(
+                "new_source",
+                f"{_name(new)} cites {_join(fresh_sources)}, new to the story “{claim}”",
+                evidence=_evidence(new, 1),
+                new_sources=fresh_sources,
+            )
+        )
+    return decisions
+
+
+def _contradiction(
+    claim: str,
+    new: Report,
+    earlier: Sequence[Report],
+    past_alerts: Sequence[PastAlert],
+    fresh_sources: list[str],
+    min_score: float,
+) -> AlertDecision | None:
+    side = new.stance
+    if side not in OPPOSITE or new.score < min_score:
+        return None
+    order = {r.article_id: i for i, r in enumerate(earlier)}
+    opposing = [
+        (i, r) for i, r in enumerate(earlier) if r.stance is OPPOSITE[side] and r.score >= min_score
+    ]
+    if not opposing:
+        return None
+    latest_opposing = opposing[-1][0]
+    answered = any(
+        a.kind == "contradiction"
+        and a.stance is side
+        and order.get(a.article_id, -1) > latest_opposing
+        for a in past_alerts
+    )
+    if answered and not fresh_sources:
+        return None
+    contradicted = [r for _, r in reversed(opposing)][:MAX_CONTRADICTED]
+    evidence = _evidence(new, 2)
+    for r in contradicted:
+        evidence.extend(_evidence(r, 1))
+    verb = "supports" if side is Stance.SUPPORTS else "refutes"
+    via = f" (citing {_join(fresh_sources)})" if fresh_sources else ""
+    summary = (
+        f"{_name(new)}{via} {verb} “{claim}”, contradicting "
+        f"{_join([_name(r) for r in contradicted])}"
+    )
+    return AlertDecision(
+        "contradiction",
+        summary,
+        contradicts=[r.article_id for r in contradicted],
+        evidence=evidence,
+        new_sources=fresh_sources,
+    )
+
+
+def _evidence(report: Report, count: int) -> list[tuple[int, str]]:
+    return [(report.article_id, text) for text in list(report.evidence)[:count]]
+
+
+def _name(report: Report) -> str:
+    when = f", {report.published_at:%Y-%m-%d}" if report.published_at else ""
+    return f"{report.outlet or f'article {report.article_id}'}{when}"
+
+
+def _join(names: Sequence[str]) -> str:
+    names = list(dict.fromkeys(names))
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

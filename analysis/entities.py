@@ -1,0 +1,787 @@
+"""Heuristic named-entity finder: who and what an article names, without a model.
+
+No NER model can be downloaded here, and matching stories by shared names needs only good
+recall on people, organisations and places with one spelling each. So entities are found
+from capitalisation (with connectors such as "of" in "Bank of England"), normalised (ALL
+CAPS to title case, titles and possessives stripped) and merged by alias ("Musk" and
+"Elon Musk" are one entity, named by the longest form). Kinds are guessed from cues.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from analysis.outlets import known_outlet
+from analysis.text import STOPWORDS, split_sentences
+
+__all__ = [
+    "Entity",
+    "EntityIndex",
+    "Mention",
+    "analyse_entities",
+    "entity_keys",
+    "extract_entities",
+]
+
+KINDS = ("person", "organisation", "place", "other")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named thing in a text: canonical name, guessed kind, number of mentions."""
+
+    name: str
+    kind: str  # "person", "organisation", "place" or "other"
+    count: int
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One occurrence of an entity in a sentence (offsets into that sentence)."""
+
+    name: str  # canonical entity name
+    kind: str
+    start: int
+    end: int
+    surface: str  # the normalised form as written here ("Musk")
+    role: str | None = None  # a role noun just before it ("scientist"), if any
+
+
+@dataclass
+class EntityIndex:
+    """Entities of a text with their mentions per sentence, for source attribution."""
+
+    entities: list[Entity]
+    sentences: list[str]
+    mentions: list[list[Mention]]
+    aliases: dict[str, str]  # lowercase surface form -> canonical name
+    roles: dict[str, set[str]] = field(default_factory=dict)  # role noun -> person names
+
+    def resolve(self, name: str) -> Entity | None:
+        """The entity a surface form ("Bremmer", "ELON MUSK") refers to, if any."""
+        canon = self.aliases.get(_norm_surface(name).lower())
+        if canon is None:
+            return None
+        return self._by_name().get(canon)
+
+    def _by_name(self) -> dict[str, Entity]:
+        return {e.name: e for e in self.entities}
+
+
+# --------------------------------------------------------------------------- lexicons
+
+
+def _phrases(text: str, sep: str) -> frozenset[str]:
+    """A phrase set written as one separated string."""
+    return frozenset(p.strip() for p in text.split(sep) if p.strip())
+
+
+def _w(words: str) -> frozenset[str]:
+    """A word set written as one string, so long lexicons stay readable."""
+    return frozenset(words.split())
+
+
+_TITLES = _w(
+    """president prime minister secretary senator sen sen. rep rep. representative gov gov.
+    governor mayor dr dr. mr mr. mrs mrs. ms ms. prof prof. professor general gen gen.
+    colonel col col. lieutenant lt lt. sergeant sgt sgt. captain capt capt. commander admiral
+    chancellor king queen prince princess pope judge justice ceo cfo coo cto chairman
+    chairwoman chairperson chief director ambassador deputy vice lord lady sir dame sheikh
+    emir ayatollah rabbi bishop archbishop cardinal reverend rev rev. officer detective
+    inspector sheriff attorney spokesman spokeswoman spokesperson founder co-founder boss
+    leader premier speaker commissioner editor correspondent analyst economist coach
+    executive president-elect vice-president secretary-general head minister-president
+    marshal major sergeant-major councillor councilman congressman congresswoman"""
+)
+# Titles that are also common parts of names ("General Motors", "Justice Department").
+_AMBIGUOUS_TITLES = _w(
+    "general justice chief head leader king vice judge speaker major boss director"
+)
+_END_TITLES = _w("ceo cfo coo cto boss founder co-founder chairman")
+_PORTFOLIOS = _w(
+    """state defence defense staff foreign affairs interior finance justice health treasury
+    commerce energy education transportation transport agriculture labor labour homeland
+    security trade economy culture environment veterans war the exchequer"""
+)
+_DEMONYMS = _w(
+    """american russian ukrainian british french german chinese israeli iranian indian
+    japanese italian spanish polish turkish canadian australian brazilian mexican syrian
+    egyptian tunisian libyan saudi korean european palestinian afghan pakistani iraqi
+    belarusian georgian swiss dutch swedish norwegian danish finnish greek irish scottish
+    welsh english soviet western eastern african asian arab lebanese jordanian qatari
+    emirati yemeni hungarian romanian czech slovak serbian croatian bulgarian lithuanian
+    latvian estonian moldovan kazakh armenian azerbaijani venezuelan colombian argentine
+    chilean peruvian cuban nigerian kenyan ethiopian south north former acting interim then
+    late us u.s. uk u.k. eu un u.n. nato kremlin taiwanese thai vietnamese indonesian
+    filipino malaysian"""
+)
+_NOT_DEMONYM_NAMES = _w("kremlin nato us u.s. uk u.k. eu un u.n.")
+_ROLE_NOUNS = _w(
+    """scientist official founder entrepreneur billionaire diplomat cosmonaut astronaut
+    spokesman spokeswoman spokesperson minister president secretary writer reporter
+    journalist columnist analyst expert professor researcher economist lawyer attorney
+    senator ceo chief director developer photographer veteran leader head ambassador general
+    commander activist actor actress singer player coach author businessman businesswoman
+    investor executive chairman chairwoman mother father wife husband son daughter brother
+    sister friend colleague adviser advisor aide strategist historian politician lawmaker
+    candidate governor mayor judge prosecutor officer inventor designer engineer editor
+    boss critic commentator blogger rapper star manager owner envoy negotiator agent
+    representative deputy student doctor surgeon physician nurse teacher pilot soldier
+    tycoon magnate mogul consultant"""
+)
+_ORG_SUFFIXES = _w(
+    """group inc inc. corp corp. corporation company co co. ltd ltd. llc plc gmbh ag sa
+    times news post agency ministry department university institute bank council party
+    foundation association commission committee office authority service services network
+    media press journal herald tribune gazette daily magazine review police army navy
+    forces force guard union court church hospital museum college school club airlines
+    airways motors technologies technology labs systems industries partners capital fund
+    trust center centre organization organisation administration bureau board senate
+    congress parliament government assembly federation alliance coalition campaign
+    society academy insider telegraph guardian observer express mirror chronicle wire tv
+    radio channel studios records pictures entertainment holdings ventures games foods
+    brands stores market markets pharmaceuticals electric communications networks software
+    solutions insurance hotels resorts restaurants finance research analytics consulting
+    securities investments advisors associates
+    foundation institution cabinet league brotherhood movement front"""
+)
+_ORG_HEADS = _w(
+    """bank university ministry department institute museum council church college school
+    board court house office federation union association society academy center centre
+    chamber league party army corps commission committee agency bureau fund foundation
+    republic kingdom state states city province gulf sea bay isle isles duke prince
+    princess king queen earl chief staff director head commissioner governor mayor
+    president chairman secretary minister order knights hall port festival library
+    parliament assembly congress coalition alliance organization organisation mission
+    embassy consulate cathedral battle siege treaty lord lady archbishop bishop tower cape
+    strait lake mount people friends daughters sons sisters"""
+)
+_FOR_HEADS = _w(
+    """center centre institute council committee commission office agency foundation society
+    association alliance coalition campaign fund network doctors reporters"""
+)
+_PARTICLES = _w("de da do dos das del della di du des van von der den al bin ibn la le")
+_KNOWN_ORGS = _w(
+    """tesla spacex twitter facebook google apple amazon microsoft meta nato kremlin pentagon
+    starlink openai netflix youtube instagram whatsapp telegram tiktok nasa roscosmos fbi
+    cia nsa un eu who imf opec hamas hezbollah taliban gazprom rosneft wagner boeing airbus
+    samsung sony intel nvidia ibm oracle uber lyft airbnb paypal visa mastercard reuters
+    interfax eurasia threads viber"""
+)
+_KNOWN_ORG_PHRASES = _phrases(
+    """white house, downing street, european union, united nations, world bank,
+    supreme court, boring company, crew dragon, wall street, federal reserve, red cross,
+    amnesty international, human rights watch, islamic state, al qaeda, al-qaeda""",
+    ",",
+)
+_PLACES = _phrases(
+    """
+    afghanistan, albania, algeria, andorra, angola, argentina, armenia, australia, austria,
+    azerbaijan, bahrain, bangladesh, belarus, belgium, bolivia, bosnia, brazil, bulgaria,
+    cambodia, cameroon, canada, chile, china, colombia, congo, croatia, cuba, cyprus, czechia,
+    czech republic, denmark, ecuador, egypt, estonia, ethiopia, finland, france, georgia,
+    germany, ghana, greece, guatemala, haiti, honduras, hungary, iceland, india, indonesia,
+    iran, iraq, ireland, israel, italy, jamaica, japan, jordan, kazakhstan, kenya, kosovo,
+    kuwait, kyrgyzstan, laos, latvia, lebanon, libya, lithuania, luxembourg, madagascar,
+    malaysia, mali, malta, mexico, moldova, monaco, mongolia, montenegro, morocco, mozambique,
+    myanmar, namibia, nepal, netherlands, new zealand, nicaragua, niger, nigeria, north korea,
+    south korea, norway, oman, pakistan, palestine, panama, paraguay, peru, philippines,
+    poland, portugal, qatar, romania, russia, rwanda, saudi arabia, senegal, serbia,
+    singapore, slovakia, slovenia, somalia, south africa, spain, sri lanka, sudan, sweden,
+    switzerland, syria, taiwan, tajikistan, tanzania, thailand, tunisia, turkey,
+    turkmenistan, uganda, ukraine, united arab emirates, united kingdom, united states,
+    uruguay, uzbekistan, venezuela, vietnam, yemen, zambia, zimbabwe, britain, england,
+    scotland, wales, america, usa, uk, us, u.s., u.k., gaza, west bank, crimea, donbas,
+    donbass, donetsk, luhansk, lugansk, kherson, zaporizhzhia, zaporizhia, zaporozhye,
+    kharkiv, kharkov, odesa, odessa, mariupol, bakhmut, kyiv, kiev, lviv, dnipro, kursk,
+    belgorod, siberia, moscow, st petersburg, saint petersburg, tuva, kyzyl, baikonur,
+    washington, new york, london, paris, berlin, madrid, rome, brussels, vienna, warsaw,
+    prague, budapest, bucharest, sofia, athens, ankara, istanbul, tehran, baghdad, damascus,
+    beirut, cairo, tunis, tripoli, riyadh, doha, dubai, abu dhabi, jerusalem, tel aviv,
+    beijing, shanghai, hong kong, tokyo, seoul, pyongyang, delhi, new delhi, mumbai,
+    islamabad, kabul, minsk, vilnius, riga, tallinn, helsinki, stockholm, oslo, copenhagen,
+    amsterdam, lisbon, dublin, edinburgh, ottawa, toronto, mexico city, sydney, melbourne,
+    canberra, california, texas, florida, new jersey, chicago, los angeles, san francisco,
+    boston, miami, seattle, aspen, geneva, davos, munich, frankfurt, hamburg, milan, europe,
+    asia, africa, north america, south america, latin america, middle east, antarctica,
+    arctic, pacific, atlantic, balkans, caucasus, scandinavia, cape canaveral, djerba, sirte,
+    silicon valley, brooklyn, manhattan, kazan, paris, nepal, tuva
+    """,
+    ",",
+)
+_PLACE_WORDS = frozenset(w for p in _PLACES for w in p.split())
+_MONTHS_DAYS = _w(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday
+    friday saturday sunday"""
+)
+_COMMON_CAPS = _w(
+    """update updated exclusive breaking photo video image read more related share
+    advertisement comments comment editor note watch live opinion analysis news world
+    sport sports business politics culture tech technology science health home top
+    internet earth god mr mrs ms dr yes no ok okay oh well dear thanks please hello
+    mom dad covid"""
+)
+_FIRST_NAMES = _w(
+    """elon ian colin vladimir volodymyr joe donald barack hillary kamala mike mark john james
+    robert michael william david richard thomas charles christopher daniel matthew anthony
+    paul steven andrew kenneth joshua kevin brian george edward ronald timothy jason jeffrey
+    ryan jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin
+    samuel frank gregory raymond alexander patrick jack dennis jerry tyler aaron jose adam
+    henry nathan douglas zachary peter kyle walter ethan jeremy harold keith christian roger
+    noah gerald carl terry sean austin arthur lawrence jesse dylan bryan joe jordan billy
+    bruce albert willie gabriel logan alan juan wayne roy ralph randy eugene vincent russell
+    elijah louis bobby philip johnny mary patricia jennifer linda elizabeth barbara susan
+    jessica sarah karen nancy lisa betty margaret sandra ashley kimberly emily donna michelle
+    dorothy carol amanda melissa deborah stephanie rebecca sharon laura cynthia kathleen amy
+    shirley angela helen anna brenda pamela nicole emma samantha katherine christine debra
+    rachel catherine carolyn janet ruth maria heather diane virginia julie joyce victoria
+    olivia kelly christina lauren joan evelyn judith megan cheryl andrea hannah martha
+    jacqueline frances gloria ann teresa kathryn sara janice jean alice madison doris abigail
+    julia judy grace denise amber marilyn beverly danielle theresa sophia marie diana
+    brittany natalie isabella charlotte rose alexis kayla reid lloyd leah daria anna fiona
+    vanessa lucas ben marcia heba lotfi habib ajmi rachid josh andrij andrit mykhailo sergei
+    sergey dmitry dmitri alexei alexey yuri oleksandr olena viktor volodymyr petro boris
+    mikhail nikolai ivan igor oleg andrei andriy lukas jean pierre emmanuel angela olaf
+    rishi boris keir liz theresa narendra xi recep benjamin bashar ali mohammed muhammad
+    ahmed omar hassan abdullah fatima evan jeff bill warren tim satya sundar sam sheryl
+    mark larry sergey peter reed marc ivanka jared melania hunter nancy chuck mitch ted
+    ron kevin marco lindsey rand bernie alexandria ilhan pete antony lloyd jake"""
+)
+_CONNECTOR_THE = "the"
+# Capitalised only because they open a sentence; never the first word of a name.
+_SENTENCE_OPENERS = _w(
+    """however meanwhile although despite during following yesterday today tonight last
+    next earlier later according while since unlike like many several some both each every
+    other another senior top new local young only even still also just now then perhaps
+    maybe instead thus hence here there once twice again already though amid among across
+    under over after before between within without against toward towards upon via per plus
+    what when where who why how which this that these those our your their his her its my
+    nearly almost about around some such more most less few all any no not yes so but and
+    or nor yet if unless until because whether as at by for from in into of on onto to
+    with first second third one two three four five six seven eight nine ten dear thanks
+    please welcome breaking watch read see get make take let ask tell say"""
+)
+
+# --------------------------------------------------------------------------- tokenising
+
+_WORD_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w\u2019'&.-]*\w)?|\d[\w-]*")
+_POSSESSIVE_RE = re.compile(r"(?:['\u2019]s|s['\u2019])$")
+_OPEN_QUOTE_RE = re.compile(r"[\"\u201c\u2018\u00ab(\[:\u2014\u2013]\s*$")
+_ALLCAPS_SENTENCE_MIN = 4
+
+
+def _norm_surface(name: str) -> str:
+    name = re.sub(r"\s+", " ", name.strip())
+    name = _POSSESSIVE_RE.sub("", name) if len(name) > 3 else name
+    return name
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _is_allcaps(word: str) -> bool:
+    return len(word) >= 2 and word.isupper()
+
+
+def _fix_case(words: list[str]) -> list[str]:
+    """ALL-CAPS names to title case ("ELON MUSK" -> "Elon Musk"), acronyms kept ("NATO")."""
+    caps = [_is_allcaps(w) for w in words]
+    if not any(caps):
+        return words
+    all_caps_run = all(caps) and max(len(w) for w in words) >= (4 if len(words) > 1 else 5)
+    out = []
+    for w, c in zip(words, caps, strict=True):
+        if c and all_caps_run and len(w) >= 3 and not _is_acronym(w):
+            out.append("-".join(p.capitalize() for p in w.split("-")))
+        else:
+            out.append(w)
+    return out
+
+
+_ACRONYMS = _w(
+    """nato nasa unesco unicef opec fifa uefa iaea osce asean mercosur interpol europol
+    ukrenergo gazprom"""
+)
+
+
+def _is_acronym(word: str) -> bool:
+    return word.lower().strip(".") in _ACRONYMS or "." in word
+
+
+@dataclass
+class _Raw:
+    """A candidate name found in one sentence, before aliasing."""
+
+    words: list[str]
+    start: int
+    end: int
+    person_cue: bool = False
+    org_cue: bool = False
+    role: str | None = None
+    sentence_initial: bool = False
+
+
+def _word_spans(sentence: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _WORD_TOKEN_RE.finditer(sentence)]
+
+
+def _capitalised_midsentence(
+    sentences: list[str], all_spans: list[list[tuple[str, int, int]]]
+) -> set[str]:
+    """Lowercase forms of words seen capitalised away from a sentence start."""
+    seen: set[str] = set()
+    for s, spans in zip(sentences, all_spans, strict=True):
+        for i, (w, a, _b) in enumerate(spans):
+            if i == 0 or not _is_cap(w):
+                continue
+            if _OPEN_QUOTE_RE.search(s[max(0, a - 3) : a]):
+                continue
+            seen.add(_POSSESSIVE_RE.sub("", w).lower())
+    return seen
+
+
+def _is_known_word(low: str) -> bool:
+    return (
+        low in _PLACE_WORDS
+        or low in _KNOWN_ORGS
+        or low in _FIRST_NAMES
+        or low in _TITLES
+        or known_outlet(low) is not None
+    )
+
+
+def _runs(sentence: str, spans: list[tuple[str, int, int]], midcaps: set[str]) -> list[_Raw]:
+    """Capitalised word runs of one sentence, split at punctuation, possessives, hyphens."""
+    letters = [w for w, _, _ in spans if not w[:1].isdigit()]
+    if len(letters) >= _ALLCAPS_SENTENCE_MIN and (
+        sum(_is_allcaps(w) for w in letters) >= 0.7 * len(letters)
+    ):
+        return []  # a shouted headline: capitalisation says nothing
+    out: list[_Raw] = []
+    i, n = 0, len(spans)
+    while i < n:
+        w, a, b = spans[i]
+        if not _is_cap(w):
+            i += 1
+            continue
+        words: list[str] = []
+        start, end = a, b
+        initial = i == 0 or bool(_OPEN_QUOTE_RE.search(sentence[max(0, a - 3) : a]))
+        j = i
+        while j < n:
+            w, a2, b2 = spans[j]
+            head, hyph, rest = w.partition("-")
+            if hyph and rest[:1].islower() and head[:1].isupper():  # "Russia-installed"
+                words.append(head)
+                end = a2 + len(head)
+                j += 1
+                break
+            poss = bool(_POSSESSIVE_RE.search(w)) and len(w) > 3
+            words.append(_POSSESSIVE_RE.sub("", w) if poss else w)
+            end = b2 - (2 if poss else 0)
+            j += 1
+            if poss or j >= n:
+                break
+            gap = sentence[b2 : spans[j][1]]
+            nxt = spans[j][0]
+            if gap == " " and _is_cap(nxt):
+                continue
+            if gap == ". " and len(w) == 1 and w.isupper() and _is_cap(nxt) and words:
+                words[-1] = w + "."  # an initial: "Robert M. Danin"
+                continue
+            if gap == " " and nxt == "and" and _and_joins(words, spans, j, sentence):
+                continue
+            if gap == " " and nxt == "&" and j + 1 < n:
+                continue
+            low_prev = words[-1].lower()
+            if gap == " " and j + 1 < n and sentence[spans[j][2] : spans[j + 1][1]] == " ":
+                after = spans[j + 1][0]
+                nl = nxt.lower()
+                if _is_cap(after) and (
+                    nl in _PARTICLES
+                    or (nl == "of" and low_prev in _ORG_HEADS | _TITLES)
+                    or (nl == "for" and low_prev in _FOR_HEADS)
+                ):
+                    words.append(nxt)
+                    j += 1
+                    continue
+                if (
+                    nl == "of"
+                    and after == _CONNECTOR_THE
+                    and low_prev in _ORG_HEADS | _TITLES
+                    and j + 2 < n
+                    and _is_cap(spans[j + 2][0])
+                ):
+                    words.extend([nxt, after])
+                    j += 2
+                    continue
+            break
+        if words and words[-1] == "&":
+            words.pop()
+        raw = _Raw(words=words, start=start, end=end, sentence_initial=initial)
+        out.extend(_refine(raw, sentence, midcaps))
+        i = j
+    return out
+
+
+_AND_SUFFIXES = _w(
+    """council committee commission association society institute foundation department
+    ministry agency organisation organization federation union center centre office board
+    bureau authority service services administration academy league alliance coalition fund
+    party trust"""
+)
+
+
+def _and_joins(words: list[str], spans: list[tuple[str, int, int]], j: int, sentence: str) -> bool:
+    """ "and" inside an institution's name: "World Travel and Tourism Council"."""
+    left = " ".join(words).lower()
+    if (
+        left in _PLACES
+        or known_outlet(left)
+        or left in _KNOWN_ORGS
+        or words[0].lower() in (_FIRST_NAMES)
+    ):
+        return False
+    k = j + 1
+    last = None
+    while (
+        k < len(spans) and _is_cap(spans[k][0]) and sentence[spans[k - 1][2] : spans[k][1]] == " "
+    ):
+        last = spans[k][0]
+        k += 1
+    return last is not None and last.lower() in _AND_SUFFIXES
+
+
+def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
+    """Drop unsupported sentence-initial words, strip titles, split place prefixes."""
+    words = list(raw.words)
+    start = raw.start
+    offs = []
+    pos = raw.start
+    for w in words:  # character offsets of each word in the sentence
+        k = sentence.find(w, pos)
+        if k < 0:
+            k = pos
+        offs.append(k)
+        pos = k + len(w)
+
+    def drop_first() -> None:
+        nonlocal start
+        words.pop(0)
+        offs.pop(0)
+        if offs:
+            start = offs[0]
+
+    # Leading stopwords ("The", "According"), months and days never start a name.
+    while words and (
+        words[0].lower() in STOPWORDS or words[0].lower() in _MONTHS_DAYS or words[0] == "and"
+    ):
+        if len(words) > 1 and known_outlet(" ".join(words)) and words[0].lower() == "the":
+            break
+        drop_first()
+    if words and raw.sentence_initial and offs and offs[0] == raw.start:
+        low = words[0].lower()
+        name_like = (
+            len(words) >= 2
+            and low not in _SENTENCE_OPENERS
+            and not low.endswith(("ed", "ing", "ly"))
+            and not words[1][:1].isdigit()
+        )
+        if (
+            low not in midcaps
+            and not _is_known_word(low)
+            and not _is_allcaps(words[0])
+            and not name_like
+        ):
+            drop_first()
+    while words and (words[-1].lower() in _MONTHS_DAYS or words[-1].lower() in STOPWORDS):
+        words.pop()
+        offs.pop()
+    if not words:
+        return []
+
+    prefix: list[str] = []
+    lows = [w.lower() for w in words]
+    last_title = -1
+    for k, lw in enumerate(lows):
+        if lw in _TITLES:
+            if k == len(lows) - 1:
+                if lw in _END_TITLES and k > 0:
+                    last_title = k
+                continue
+            if lw in _AMBIGUOUS_TITLES and k == 0 and len(lows) == 2:
+                nxt = lows[k + 1]
+                if nxt in _ORG_SUFFIXES or nxt in _PLACE_WORDS:
+                    continue
+            if lows[k + 1] in _ORG_SUFFIXES and k + 2 == len(lows):
+                continue  # "Vice News", "General Motors"
+            last_title = k
+    if last_title >= 0:
+        prefix = [w for w in words[:last_title] if w.lower() not in _TITLES]
+        k = last_title + 1
+        of_org = False  # "CEO of Vidyard": what follows "of" is the employer, not a person
+        while k < len(words) and lows[k] in ("of", "the"):
+            k += 1
+            k0 = k
+            while k < len(words) and (lows[k] in _PORTFOLIOS or lows[k] == "the"):
+                k += 1
+            if k == k0 or all(w == "the" for w in lows[k0:k]):
+                of_org = True
+                break
+        rest_words, rest_offs = words[k:], offs[k:]
+        while rest_words and rest_words[0].lower() in _TITLES:
+            rest_words, rest_offs = rest_words[1:], rest_offs[1:]
+        out: list[_Raw] = []
+        pre = [w for w in prefix if w.lower() not in _DEMONYMS and w.lower() not in STOPWORDS]
+        if pre and pre == prefix:
+            out.append(
+                _Raw(words=prefix, start=offs[0], end=offs[0] + len(" ".join(prefix)), org_cue=True)
+            )
+        if rest_words:
+            out.append(
+                _Raw(
+                    words=rest_words,
+                    start=rest_offs[0],
+                    end=raw.end,
+                    person_cue=not of_org,
+                    org_cue=of_org,
+                )
+            )
+        return _with_roles(out, sentence)
+
+    # "Germany Andrit Melnik": a place glued to a following name.
+    for k in range(min(3, len(words) - 2), 0, -1):
+        head = " ".join(lows[:k])
+        tail = lows[k:]
+        if (
+            head in _PLACES
+            and len(tail) >= 2
+            and tail[-1] not in _ORG_SUFFIXES
+            and tail[0] not in STOPWORDS
+        ):
+            return _with_roles(
+                [
+                    _Raw(words=words[:k], start=offs[0], end=offs[k - 1] + len(words[k - 1])),
+                    _Raw(words=words[k:], start=offs[k], end=raw.end),
+                ],
+                sentence,
+            )
+    return _with_roles([_Raw(words=words, start=start, end=raw.end)], sentence)
+
+
+_ROLE_BEFORE_RE = re.compile(r"([a-z][\w-]*)\s*,?\s*$")
+
+
+_SPEECH_AFTER_RE = re.compile(r"\s+(?:said|says|told|added|recalled|explained|tweeted)\b")
+_SPEECH_BEFORE_RE = re.compile(r"[,\"\u201d]\s*(?:said|says|added|recalled|explained)\s+$")
+
+
+def _with_roles(raws: list[_Raw], sentence: str) -> list[_Raw]:
+    for r in raws:
+        m = _ROLE_BEFORE_RE.search(sentence[max(0, r.start - 30) : r.start])
+        if m and m.group(1) in _ROLE_NOUNS:
+            r.role = m.group(1)
+            r.person_cue = True
+    return raws
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+def _guess_kind(name: str, person_votes: int, org_votes: int) -> str:
+    low = name.lower()
+    words = low.split()
+    if known_outlet(name) or low in _KNOWN_ORGS or low in _KNOWN_ORG_PHRASES:
+        return "organisation"
+    if low in _PLACES:
+        return "place"
+    if (
+        words[-1] in _ORG_SUFFIXES
+        or words[0] in _ORG_HEADS - _TITLES
+        or (len(words) > 2 and any(w in _AND_SUFFIXES for w in words))
+    ):
+        return "organisation"
+    if org_votes > person_votes:
+        return "organisation"
+    if words[0] in _DEMONYMS and len(words) > 1:
+        return "other"  # "Tunisian Islamists"
+    if len(words) == 1 and _is_allcaps(name):
+        return "organisation" if person_votes else "other"  # acronyms: "CDC said"
+    if person_votes or (words[0] in _FIRST_NAMES and 2 <= len(words) <= 4):
+        return "person"
+    return "other"
+
+
+# --------------------------------------------------------------------------- aliasing
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w[:1].isupper())
+
+
+def _alias_target(short: str, longs: list[tuple[str, str]]) -> str | None:
+    """The one longer name a short form stands for ("Musk" -> "Elon Musk"), else None."""
+    sw = short.split()
+    slow = [w.lower() for w in sw]
+    if short.lower() in _PLACES:
+        return None
+    targets = set()
+    for name, kind in longs:
+        lw = [w.lower() for w in name.split()]
+        if len(lw) <= len(slow):
+            continue
+        if kind == "person" and slow == lw[-len(slow) :]:
+            targets.add(name)
+        elif (
+            kind == "other"
+            and len(slow) == 1
+            and slow == lw[-1:]
+            and len(lw) <= 3
+            and not any(w in _PLACE_WORDS or w in _COMMON_CAPS for w in lw)
+            and all(w[:1].isupper() and w[:1].isalpha() for w in name.split())
+        ):
+            targets.add(name)  # "Azzouz" -> "Lotfi Azzouz" even before its kind is known
+        elif (
+            kind == "organisation"
+            and slow == lw[: len(slow)]
+            and all(w in _ORG_SUFFIXES for w in lw[len(slow) :])
+        ) or (
+            kind == "organisation"
+            and len(sw) == 1
+            and _is_allcaps(sw[0])
+            and len(lw) >= 2
+            and _initials(name.split()) == sw[0]
+        ):
+            targets.add(name)
+    return targets.pop() if len(targets) == 1 else None
+
+
+def analyse_entities(text: str) -> EntityIndex:
+    """Find entities and their mentions in `text`, sentence by sentence."""
+    sentences = split_sentences(text)
+    all_spans = [_word_spans(s) for s in sentences]
+    midcaps = _capitalised_midsentence(sentences, all_spans)
+    per_sentence: list[list[_Raw]] = []
+    counts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    person_votes: Counter[str] = Counter()
+    org_votes: Counter[str] = Counter()
+    for s, spans in zip(sentences, all_spans, strict=True):
+        raws = []
+        for r in _runs(s, spans, midcaps):
+            words = _fix_case(r.words)
+            name = " ".join(words)
+            low = name.lower()
+            if (
+                not name
+                or low in STOPWORDS
+                or low in _COMMON_CAPS
+                or low in _MONTHS_DAYS
+                or (low in _TITLES and not known_outlet(name))
+                or low in _DEMONYMS - _NOT_DEMONYM_NAMES
+                or (low.endswith("s") and low[:-1] in _DEMONYMS)
+                or len(name) < 2
+                or not any(c.isalpha() for c in name)
+            ):
+                continue
+            canon_outlet = known_outlet(name)
+            if canon_outlet and (len(words) > 1 or words[0][:1].isupper()):
+                name, low = canon_outlet, canon_outlet.lower()
+                r.org_cue = True
+            elif words[0].lower() == "the" and len(words) > 1:
+                name = " ".join(words[1:])
+                low = name.lower()
+            r.words = name.split()
+            counts[low] += 1
+            forms[low][name] += 1
+            person_votes[low] += (
+                r.person_cue
+                or bool(
+                    not r.org_cue
+                    and len(r.words) >= 2  # "Vidyard said": a company speaks too
+                    and (_SPEECH_AFTER_RE.match(s, r.end) or _SPEECH_BEFORE_RE.search(s[: r.start]))
+                )
+            )
+            org_votes[low] += r.org_cue
+            raws.append(r)
+        per_sentence.append(raws)
+
+    display = {low: forms[low].most_common(1)[0][0] for low in counts}
+    kinds = {low: _guess_kind(display[low], person_votes[low], org_votes[low]) for low in counts}
+
+    # Merge short forms into the one longer name they stand for.
+    longs = sorted(((display[k], kinds[k]) for k in counts), key=lambda nk: -len(nk[0].split()))
+    alias: dict[str, str] = {}
+    for low in counts:
+        target = _alias_target(display[low], longs)
+        alias[low] = target.lower() if target else low
+    for low in list(alias):  # follow chains
+        seen = {low}
+        while alias[alias[low]] != alias[low] and alias[low] not in seen:
+            seen.add(alias[low])
+            alias[low] = alias[alias[low]]
+
+    totals: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    order = 0
+    for raws in per_sentence:
+        for r in raws:
+            canon = alias[" ".join(r.words).lower()]
+            totals[canon] += 1
+            first_seen.setdefault(canon, order)
+            order += 1
+    canon_kind: dict[str, str] = {}
+    for canon in totals:
+        members = [k for k, v in alias.items() if v == canon]
+        pv = sum(person_votes[m] for m in members)
+        if len(display[canon].split()) >= 2:  # people are named by surname alone later on
+            pv += sum(counts[m] for m in members if m != canon and len(m.split()) == 1)
+        ov = sum(org_votes[m] for m in members)
+        canon_kind[canon] = _guess_kind(display[canon], pv, ov)
+    entities = [
+        Entity(name=display[c], kind=canon_kind[c], count=totals[c])
+        for c in sorted(totals, key=lambda c: (-totals[c], first_seen[c]))
+    ]
+
+    mentions: list[list[Mention]] = []
+    roles: dict[str, set[str]] = defaultdict(set)
+    for raws in per_sentence:
+        ms = []
+        for r in raws:
+            surface = " ".join(r.words)
+            canon = alias[surface.lower()]
+            ms.append(
+                Mention(
+                    name=display[canon],
+                    kind=canon_kind[canon],
+                    start=r.start,
+                    end=r.end,
+                    surface=surface,
+                    role=r.role,
+                )
+            )
+            if r.role and canon_kind[canon] == "person":
+                roles[r.role].add(display[canon])
+        mentions.append(ms)
+    aliases = {low: display[canon] for low, canon in alias.items()}
+    return EntityIndex(
+        entities=entities,
+        sentences=sentences,
+        mentions=mentions,
+        aliases=aliases,
+        roles=dict(roles),
+    )
+
+
+def extract_entities(text: str) -> list[Entity]:
+    """Named people, organisations and places in `text`, most mentioned first."""
+    return analyse_entities(text).entities
+
+
+def entity_keys(text: str) -> set[str]:
+    """Lowercase canonical entity names, for matching stories by shared entities."""
+    return {e.name.lower() for e in extract_entities(text)}

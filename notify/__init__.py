@@ -1,0 +1,1 @@
+"""Delivery channels for alerts."""

@@ -1,0 +1,71 @@
+"""Engines, sessions and the cross-worker lock.
+
+One engine per process and database URL. SQLite gets WAL and a busy timeout so a worker,
+beat and the web app can share one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from storage.models import Lock, utcnow
+
+STORY_ASSIGNMENT = "story_assignment"
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables and the lock rows."""
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        if session.get(Lock, STORY_ASSIGNMENT) is None:
+            session.add(Lock(name=STORY_ASSIGNMENT))
+            session.commit()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def take_lock(session: Session, name: str) -> None:
+    """Hold the named lock until the session's transaction ends.
+
+    Updating the lock row takes a row lock on PostgreSQL and the database write lock on
+    SQLite, so two workers on two machines run the critical section one after the other.
+    Call it first in the transaction, before reading what the section decides on.
+    """
+    result = session.exec(update(Lock).where(Lock.name == name).values(acquired_at=utcnow()))  # type: ignore[call-overload]
+    if result.rowcount == 0:
+        session.add(Lock(name=name))
+        session.flush()
+        session.exec(select(Lock).where(Lock.name == name).with_for_update())

@@ -1,0 +1,179 @@
+"""SQLModel tables: what claimwatch knows about feeds, articles, stories and alerts.
+
+Every table works on SQLite and PostgreSQL. Unique keys make each pipeline step
+idempotent: a task delivered twice finds its row and does nothing new.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Times are stored aware, in UTC; a time without an offset is taken to be UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+
+
+def json_column() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Feed(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, max_length=2000)
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    status: str = "new"  # new, ok, error, broken
+    error_count: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    poll_interval_seconds: int = 300
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Outlet(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    first_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Article(SQLModel, table=True):
+    """One fetched URL (or one replayed item), from discovery to analysis."""
+
+    __table_args__ = (UniqueConstraint("origin", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Where the article came from ("feed:<id>" or "replay") and its id there (GUID, input id).
+    origin: str = Field(max_length=200)
+    external_id: str = Field(max_length=2000)
+    feed_id: int | None = Field(default=None, foreign_key="feed.id", index=True)
+    url: str | None = Field(default=None, max_length=2000)
+    canonical_url: str | None = Field(default=None, index=True, max_length=2000)
+    title: str | None = None
+    html: str | None = Field(default=None, sa_column=Column(Text))
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    content_hash: str | None = Field(default=None, index=True, max_length=64)
+    author: str | None = None
+    language: str | None = None
+    outlet_id: int | None = Field(default=None, foreign_key="outlet.id")
+    published_at: datetime | None = None
+    discovered_at: datetime = Field(default_factory=utcnow)
+    # pending -> fetched -> extracted -> deduplicated -> analysed -> decided; or failed/duplicate
+    status: str = Field(default="pending", index=True)
+    error_reason: str | None = None
+    error_message: str | None = None
+    decided_at: datetime | None = None
+    duplicate_of_id: int | None = Field(default=None, foreign_key="article.id")
+    story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
+
+
+class Claim(SQLModel, table=True):
+    """A proposition being tracked: an operator's, or the headline of a story's first article."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = Field(default=None, unique=True)
+    text: str
+    origin: str = "operator"  # operator, headline
+    # Lower-case names of who the claim is about; an article must name them to match.
+    entity_keys: list[str] = json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Story(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    title: str
+    entity_keys: list[str] = json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class StanceRecord(SQLModel, table=True):
+    __tablename__ = "stance"
+    __table_args__ = (UniqueConstraint("article_id", "claim_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    stance: str
+    score: float
+    related: float
+    evidence: list[str] = json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str
+
+
+class ArticleSource(SQLModel, table=True):
+    __tablename__ = "article_source"
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    source_id: int = Field(foreign_key="source.id", primary_key=True)
+    sentence: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Alert(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # kind:story:article:claim, so a decision made twice writes one alert.
+    key: str = Field(unique=True, max_length=200)
+    kind: str = Field(index=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    article_id: int = Field(foreign_key="article.id")
+    claim_id: int | None = Field(default=None, foreign_key="claim.id")
+    stance: str | None = None
+    score: float | None = None
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    contradicts: list[int] = json_column()
+    evidence: list[dict[str, Any]] = json_column()
+    new_sources: list[str] = json_column()
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Subscriber(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    channel_url: str
+    # Name of the environment variable holding the webhook secret; never the secret itself.
+    secret_env: str | None = None
+    kinds: list[str] = json_column()
+    story_id: int | None = Field(default=None, foreign_key="story.id")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per alert and subscriber, written with the alert."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "subscriber_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id")
+    status: str = Field(default="pending", index=True)  # pending, sent, failed
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Lock(SQLModel, table=True):
+    """Named rows whose update serialises critical sections across workers and machines."""
+
+    name: str = Field(primary_key=True)
+    acquired_at: datetime = Field(default_factory=utcnow)

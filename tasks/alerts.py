@@ -1,0 +1,156 @@
+"""Alert decisions for an analysed article, written with their outbox rows, and delivery."""
+
+from __future__ import annotations
+
+import structlog
+from sqlmodel import Session, col, select
+
+from analysis.alerts import PastAlert, Report
+from analysis.alerts import decide_alerts as decide
+from analysis.judgments import Stance
+from notify.webhook import alert_payload, send_webhook
+from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
+from storage.models import (
+    Alert,
+    Article,
+    ArticleSource,
+    Claim,
+    Delivery,
+    Outlet,
+    Source,
+    StanceRecord,
+    Story,
+    Subscriber,
+    utcnow,
+)
+from tasks.context import engine
+from worker.app import app
+from worker.settings import get_settings
+
+log = structlog.get_logger(__name__)
+
+DELIVERY_RETRIES = 8
+
+
+@app.task(name="tasks.alerts.decide_alerts")
+def decide_alerts(article_id: int) -> list[int]:
+    """Decide the article's alerts against the story's earlier reports, in one transaction.
+
+    Decisions run under the story lock, in a total order, so each article is judged against
+    exactly the reports decided before it and two workers never both raise the same alert.
+    """
+    with session_scope(engine()) as session:
+        take_lock(session, STORY_ASSIGNMENT)
+        article = session.get(Article, article_id)
+        if article is None or article.status != "analysed" or article.story_id is None:
+            return []
+        story = session.get(Story, article.story_id)
+        assert story is not None
+        claim = session.get(Claim, story.claim_id)
+        assert claim is not None
+        earlier_articles = session.exec(
+            select(Article)
+            .where(Article.story_id == story.id, Article.status == "decided")
+            .order_by(col(Article.decided_at), col(Article.id))
+        ).all()
+        new = _report(session, article, claim.id)  # type: ignore[arg-type]
+        earlier = [_report(session, a, claim.id) for a in earlier_articles]  # type: ignore[arg-type]
+        past = [
+            PastAlert(a.kind, a.article_id, Stance(a.stance) if a.stance else None)
+            for a in session.exec(select(Alert).where(Alert.story_id == story.id))
+        ]
+        decisions = decide(claim.text, new, earlier, past)
+        subscribers = session.exec(select(Subscriber).where(Subscriber.active == True)).all()  # noqa: E712
+        delivery_ids: list[int] = []
+        for decision in decisions:
+            alert = Alert(
+                key=f"{decision.kind}:{story.id}:{article_id}:{claim.id}",
+                kind=decision.kind,
+                story_id=story.id,  # type: ignore[arg-type]
+                article_id=article_id,
+                claim_id=claim.id,
+                stance=new.stance.value,
+                score=new.score,
+                summary=decision.summary,
+                contradicts=decision.contradicts,
+                evidence=[{"article_id": a, "text": t} for a, t in decision.evidence],
+                new_sources=decision.new_sources,
+            )
+            session.add(alert)
+            session.flush()
+            for subscriber in subscribers:
+                if _wants(subscriber, alert):
+                    delivery = Delivery(alert_id=alert.id, subscriber_id=subscriber.id)  # type: ignore[arg-type]
+                    session.add(delivery)
+                    session.flush()
+                    delivery_ids.append(delivery.id)  # type: ignore[arg-type]
+            log.info(
+                "alert raised",
+                kind=decision.kind,
+                story_id=story.id,
+                article_id=article_id,
+                contradicts=decision.contradicts,
+            )
+        article.status, article.decided_at = "decided", utcnow()
+    for delivery_id in delivery_ids:
+        deliver.delay(delivery_id)
+    return delivery_ids
+
+
+def _report(session: Session, article: Article, claim_id: int) -> Report:
+    stance = session.exec(
+        select(StanceRecord).where(
+            StanceRecord.article_id == article.id, StanceRecord.claim_id == claim_id
+        )
+    ).first()
+    outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
+    sources = session.exec(
+        select(Source.name)
+        .join(ArticleSource, col(ArticleSource.source_id) == col(Source.id))
+        .where(ArticleSource.article_id == article.id)
+    ).all()
+    return Report(
+        article_id=article.id,  # type: ignore[arg-type]
+        stance=Stance(stance.stance) if stance else Stance.UNRELATED,
+        score=stance.score if stance else 0.0,
+        evidence=stance.evidence if stance else [],
+        outlet=outlet.name if outlet else None,
+        sources=frozenset(sources),
+        published_at=article.published_at,
+    )
+
+
+def _wants(subscriber: Subscriber, alert: Alert) -> bool:
+    if subscriber.kinds and alert.kind not in subscriber.kinds:
+        return False
+    return subscriber.story_id is None or subscriber.story_id == alert.story_id
+
+
+@app.task(name="tasks.alerts.deliver", bind=True, max_retries=DELIVERY_RETRIES)
+def deliver(self, delivery_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Send one outbox row; the delivery id is the idempotency key the receiver sees."""
+    with session_scope(engine()) as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None or delivery.status != "pending":
+            return
+        alert = session.get(Alert, delivery.alert_id)
+        subscriber = session.get(Subscriber, delivery.subscriber_id)
+        assert alert is not None and subscriber is not None
+        delivery.attempts += 1
+        attempt = delivery.attempts
+        payload = alert_payload(alert, get_settings().public_url)
+    error = send_webhook(
+        subscriber.channel_url, payload, f"delivery-{delivery_id}", subscriber.secret_env
+    )
+    with session_scope(engine()) as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        if error is None:
+            delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
+        else:
+            delivery.last_error = error
+            if attempt > DELIVERY_RETRIES:
+                delivery.status = "failed"
+    if error is not None and attempt <= DELIVERY_RETRIES:
+        log.warning("delivery failed, will retry", delivery_id=delivery_id, error=error)
+        raise self.retry(countdown=min(2**attempt, 600))

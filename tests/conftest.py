@@ -1,0 +1,117 @@
+"""Shared fixtures: real Redis and PostgreSQL servers, the seeds, and the CLI as a process.
+
+Redis is started from its binary on a free port (or taken from CLAIMWATCH_TEST_REDIS_URL);
+each test session gets a fresh PostgreSQL database on the server named by
+CLAIMWATCH_TEST_POSTGRES_URL (default: the local server, trust auth).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = ROOT / "seeds"
+CHECKER = SHARED / "tools" / "check_seeds_report.py"
+FNC1 = SHARED / "fnc1"
+OPERATOR_CLAIM = {
+    "id": "musk-putin-call",
+    "text": "Elon Musk spoke with Vladimir Putin before posting his Ukraine peace plan",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if url := os.environ.get("CLAIMWATCH_TEST_REDIS_URL"):
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    return os.environ.get(
+        "CLAIMWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    )
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"claimwatch_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = postgres_server.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CLAIMWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'claimwatch.sqlite'}",
+        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+    }
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300) -> str:
+    """Run `claimwatch ARGS` as a separate process, as an operator would; return stdout."""
+    result = subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_FORMAT": "json", **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, f"claimwatch {args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def check_report(report: Path, *extra: str) -> str:
+    """The shared seeds-story checker, run on a report; fails the test with its findings."""
+    result = subprocess.run(
+        [sys.executable, str(CHECKER), str(report), *extra], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def load_report(path: Path) -> dict:
+    return json.loads(path.read_text())

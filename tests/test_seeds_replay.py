@@ -1,0 +1,94 @@
+"""The seeds story through `claimwatch replay`, as an operator runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+from conftest import CHECKER, FNC1, OPERATOR_CLAIM, SEEDS, check_report, load_report, run_cli
+from seeds_expectations import SEED_IDS, assert_seeds_story
+
+pytestmark = pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone")
+
+
+def test_replay_forms_the_story_with_no_claim_defined(tmp_path: Path, sqlite_env) -> None:
+    report = tmp_path / "report.json"
+    out = run_cli(["replay", str(SEEDS), "--report", str(report)], sqlite_env, tmp_path)
+    assert "contradiction" in out
+    check_report(report)
+    assert_seeds_story(load_report(report))
+
+
+def test_replay_with_operator_claim_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps([OPERATOR_CLAIM]))
+    report = tmp_path / "report.json"
+    env = {"CLAIMWATCH_DATABASE_URL": postgres_url}
+    run_cli(["replay", str(SEEDS), "--claims", str(claims), "--report", str(report)], env, tmp_path)
+    check_report(report, "--claim-id", OPERATOR_CLAIM["id"])
+    assert_seeds_story(load_report(report), claim_id=OPERATOR_CLAIM["id"])
+
+
+def test_replay_twice_adds_nothing(tmp_path: Path, sqlite_env) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    run_cli(["replay", str(SEEDS), "--report", str(first)], sqlite_env, tmp_path)
+    run_cli(["replay", str(SEEDS), "--report", str(second)], sqlite_env, tmp_path)
+    assert load_report(first) == load_report(second)
+
+
+def unrelated_articles(count: int, seed: int = 7) -> list[dict[str, str]]:
+    """Real news bodies on other subjects (FNC-1 training split), titled by a headline
+    that the data set labels as agreeing with or discussing the body."""
+    with (FNC1 / "train_bodies.csv").open(encoding="utf-8") as f:
+        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(f)}
+    headlines: dict[str, str] = {}
+    with (FNC1 / "train_stances.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["Stance"] in ("agree", "discuss"):
+                headlines.setdefault(row["Body ID"], row["Headline"])
+    ids = sorted(headlines, key=int)
+    # Include the bodies that name Putin or Russia: the hardest to keep out of this story.
+    hard = [i for i in ids if "Putin" in bodies[i]][:8]
+    rest = random.Random(seed).sample([i for i in ids if i not in hard], count - len(hard))
+    return [
+        {
+            "id": f"fnc-{i}",
+            "title": headlines[i],
+            "text": bodies[i],
+            "published_at": f"2022-10-{11 + n % 3:02d}T{n % 24:02d}:30:00Z",
+        }
+        for n, i in enumerate(hard + rest)
+    ]
+
+
+def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> None:
+    manifest = json.loads((SEEDS / "manifest.json").read_text())
+    stream = [
+        {
+            "id": a["id"],
+            "title": a["title"],
+            "outlet": a["outlet"],
+            "published_at": a["published_at"],
+            "text": (SEEDS / a["file"]).read_text(),
+        }
+        for a in manifest["articles"]
+    ]
+    extra = unrelated_articles(30)
+    stream += extra
+    archive = tmp_path / "stream.jsonl"
+    archive.write_text("\n".join(json.dumps(item) for item in stream))
+    extra_ids = tmp_path / "extra.txt"
+    extra_ids.write_text("\n".join(e["id"] for e in extra))
+    report = tmp_path / "report.json"
+    run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
+    check_report(report, "--extra-ids-file", str(extra_ids))
+    data = load_report(report)
+    story_id = assert_seeds_story(data)
+    story = next(s for s in data["stories"] if s["id"] == story_id)
+    assert set(story["article_ids"]) == set(SEED_IDS)
+    assert not [
+        a for a in data["alerts"] if a["story_id"] == story_id and a["article_id"] not in SEED_IDS
+    ]

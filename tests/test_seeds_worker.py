@@ -1,0 +1,115 @@
+"""The seeds story for real: a fake feed on loopback polled by Celery beat and a worker.
+
+The worker is a separate `claimwatch run` process with Redis as its broker; the fake
+feed publishes one article at a time and the test waits for each to be decided.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from conftest import CHECKER, OPERATOR_CLAIM, ROOT, SEEDS, check_report, load_report, run_cli
+from seeds_expectations import SEED_IDS, assert_seeds_story
+from sqlalchemy import create_engine, text
+
+from ingest.archive import load_archive
+from ingest.fakefeed import FakeFeed
+from worker.settings import Settings
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone"),
+]
+
+
+@pytest.fixture
+def fake_feed() -> Iterator[FakeFeed]:
+    feed = FakeFeed(load_archive(SEEDS), release="manual")
+    feed.start()
+    yield feed
+    feed.stop()
+
+
+def pipeline_env(database_url: str, redis_url: str) -> dict[str, str]:
+    redis.Redis.from_url(redis_url).flushdb()
+    return {
+        "CLAIMWATCH_DATABASE_URL": database_url,
+        "CLAIMWATCH_BROKER_URL": redis_url,
+        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "CLAIMWATCH_BEAT_INTERVAL_SECONDS": "1",
+        "CLAIMWATCH_MIN_POLL_INTERVAL_SECONDS": "1",
+    }
+
+
+def run_story(feed: FakeFeed, env: dict[str, str], tmp_path: Path, claim: bool) -> dict:
+    run_cli(["feeds", "add", feed.url, "--interval", "1"], env, tmp_path)
+    if claim:
+        run_cli(
+            ["claims", "add", OPERATOR_CLAIM["text"], "--id", OPERATOR_CLAIM["id"]], env, tmp_path
+        )
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "run", "--concurrency", "2"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_FORMAT": "json", **env},
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    db = create_engine(Settings(database_url=env["CLAIMWATCH_DATABASE_URL"]).database_url)
+    try:
+        for seed_id in SEED_IDS:
+            feed.release_next()
+            wait_decided(db, seed_id, worker, tmp_path / "worker.log")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        db.dispose()
+    report = tmp_path / "report.json"
+    run_cli(["report", "--output", str(report)], env, tmp_path)
+    # Every article page was fetched over HTTP from the fake feed by the worker.
+    fetched = {path for _, path, _ in feed.requests if path.startswith("/articles/")}
+    assert len(fetched) == len(SEED_IDS)
+    return load_report(report) | {"path": str(report)}
+
+
+def wait_decided(
+    db, seed_id: str, worker: subprocess.Popen, log: Path, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, log.read_text()[-5000:]
+        with db.connect() as conn:
+            status = conn.execute(
+                text("SELECT status FROM article WHERE external_id = :id"), {"id": seed_id}
+            ).scalar()
+        if status in ("decided", "failed", "duplicate"):
+            assert status == "decided", f"{seed_id}: {status}"
+            return
+        time.sleep(0.25)
+    pytest.fail(f"{seed_id} not decided within {timeout} s:\n{log.read_text()[-5000:]}")
+
+
+def test_worker_and_beat_on_redis_with_sqlite(
+    fake_feed: FakeFeed, redis_url: str, tmp_path: Path
+) -> None:
+    env = pipeline_env(f"sqlite:///{tmp_path / 'claimwatch.sqlite'}", redis_url)
+    report = run_story(fake_feed, env, tmp_path, claim=False)
+    check_report(Path(report["path"]))
+    assert_seeds_story(report)
+
+
+def test_worker_and_beat_on_redis_with_postgres_and_operator_claim(
+    fake_feed: FakeFeed, redis_url: str, postgres_url: str, tmp_path: Path
+) -> None:
+    env = pipeline_env(postgres_url, redis_url)
+    report = run_story(fake_feed, env, tmp_path, claim=True)
+    check_report(Path(report["path"]), "--claim-id", OPERATOR_CLAIM["id"])
+    assert_seeds_story(report, claim_id=OPERATOR_CLAIM["id"])

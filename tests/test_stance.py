@@ -1,0 +1,185 @@
+"""Tests of the shipped stance engine: the seeds acceptance scenario, unrelated bodies, the
+model format (no pickle), the tree export, and the train/eval CLI harness."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.judgments import Stance, StanceJudgment
+from analysis.stance import StanceEngine
+from analysis.stance.engine import MODEL_DIR
+from analysis.stance.fnc import fnc_score, report
+from analysis.stance.gbm import TreeEnsemble
+from analysis.stance.text import clean_body
+
+CLAIM_A = "Elon Musk spoke to Putin before posting 'plan to end war' on Twitter"
+CLAIM_B = "Elon Musk spoke with Vladimir Putin before posting his Ukraine peace plan"
+EXPECTED = {
+    "002": Stance.SUPPORTS,
+    "001": Stance.SUPPORTS,
+    "000": Stance.REFUTES,
+    "003": Stance.DISCUSSES,
+    "004": Stance.SUPPORTS,
+}
+FNC1 = Path("/work/shared/fnc1")
+
+
+def _seeds_dir() -> Path:
+    for d in (Path("/work/shared/seeds"), Path(__file__).resolve().parents[1] / "seeds"):
+        if (d / "manifest.json").exists():
+            return d
+    pytest.skip("no seeds folder")
+
+
+@pytest.fixture(scope="module")
+def engine() -> StanceEngine:
+    return StanceEngine.load()
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, tuple[str, str]]:
+    d = _seeds_dir()
+    manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        a["id"]: (a["title"], (d / a["file"]).read_text(encoding="utf-8"))
+        for a in manifest["articles"]
+    }
+
+
+@pytest.mark.parametrize("claim", [CLAIM_A, CLAIM_B])
+@pytest.mark.parametrize("article_id", sorted(EXPECTED))
+def test_seed_stances(
+    engine: StanceEngine, seeds: dict[str, tuple[str, str]], claim: str, article_id: str
+) -> None:
+    title, body = seeds[article_id]
+    j = engine.judge(claim, title, body)
+    assert isinstance(j, StanceJudgment)
+    assert j.stance == EXPECTED[article_id], (article_id, j)
+    assert j.related > 0.9
+    assert 1 <= len(j.evidence) <= 3
+    for sentence in j.evidence:
+        assert sentence in body or sentence in title
+    assert abs(sum(j.probabilities.values()) - 1.0) < 1e-3
+    assert j.score == pytest.approx(j.probabilities[j.stance], abs=1e-3)
+
+
+def test_refutation_evidence_is_the_denial(
+    engine: StanceEngine, seeds: dict[str, tuple[str, str]]
+) -> None:
+    title, body = seeds["000"]
+    for claim in (CLAIM_A, CLAIM_B):
+        ev = engine.judge(claim, title, body).evidence
+        assert any("denies" in s or "only time he spoke" in s for s in ev), ev
+
+
+def test_boilerplate_is_not_evidence(
+    engine: StanceEngine, seeds: dict[str, tuple[str, str]]
+) -> None:
+    for aid, (title, body) in seeds.items():
+        for s in engine.judge(CLAIM_B, title, body).evidence:
+            assert "ADVERTISEMENT" not in s and "feminine energy" not in s, aid
+    kept = " ".join(clean_body(seeds["004"][1]))
+    assert "feminine energy" not in kept and "Khalino" not in kept
+    assert "Support The Post Millennial" not in " ".join(clean_body(seeds["000"][1]))
+
+
+def _other_bodies(n: int) -> list[str]:
+    if not (FNC1 / "train_bodies.csv").exists():
+        pytest.skip("no FNC-1 data")
+    out = []
+    with open(FNC1 / "train_bodies.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            text = r["articleBody"]
+            low = text.lower()
+            if "musk" in low or "putin" in low or "ukrain" in low or len(text) < 400:
+                continue
+            out.append(text)
+            if len(out) == n:
+                break
+    return out
+
+
+def test_other_subjects_are_unrelated(engine: StanceEngine) -> None:
+    bodies = _other_bodies(30)
+    assert len(bodies) >= 20
+    judgments = engine.judge_many([(CLAIM_A, b) for b in bodies])
+    for j in judgments:
+        assert j.stance == Stance.UNRELATED, j
+        assert j.related < 0.2
+        assert j.evidence == []
+
+
+def test_judge_many_matches_judge(
+    engine: StanceEngine, seeds: dict[str, tuple[str, str]]
+) -> None:
+    items = [(CLAIM_A, t, b) for t, b in seeds.values()]
+    batch = engine.judge_many(items)
+    assert [j.stance for j in batch] == [engine.judge(*it).stance for it in items]
+    assert engine.judge_many([]) == []
+    two = engine.judge_many([(CLAIM_A, seeds["002"][1])])[0]
+    assert two.stance in set(Stance)
+
+
+def test_empty_and_odd_inputs(engine: StanceEngine) -> None:
+    for claim, title, body in [("", "", ""), (CLAIM_A, "", ""), ("?", "x", "ADVERTISEMENT")]:
+        j = engine.judge(claim, title, body)
+        assert 0.0 <= j.related <= 1.0 and 0.0 <= j.score <= 1.0
+
+
+def test_model_is_small_and_pickle_free() -> None:
+    files = list(MODEL_DIR.iterdir())
+    assert sum(f.stat().st_size for f in files) < 5_000_000
+    assert {f.suffix for f in files} <= {".json", ".npz"}
+    with np.load(MODEL_DIR / "trees.npz", allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def test_tree_export_matches_sklearn() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    y3 = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+    for y in (y3, (y3 > 0).astype(int)):
+        m = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+        ours = TreeEnsemble.from_sklearn(m).proba(X)
+        ref = m.predict_proba(X)
+        assert np.allclose(ours, ref, atol=1e-6)
+
+
+def test_fnc_metrics() -> None:
+    gold = ["agree", "unrelated", "discuss", "disagree"]
+    assert fnc_score(gold, gold) == 100.0
+    assert fnc_score(gold, ["discuss", "unrelated", "agree", "unrelated"]) == pytest.approx(
+        100 * (0.25 + 0.25 + 0.25) / 3.25
+    )
+    rep = report(gold, gold)
+    assert rep["f1_macro"] == 1.0
+
+
+def test_eval_cli_on_a_subset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not (FNC1 / "train_stances.csv").exists():
+        pytest.skip("no FNC-1 data")
+    from worker.cli_stance import main
+
+    with open(FNC1 / "train_stances.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[:301]
+    stances = tmp_path / "stances.csv"
+    with open(stances, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    pred = tmp_path / "pred.csv"
+    rc = main(["eval", "fnc1", "--bodies", str(FNC1 / "train_bodies.csv"), "--stances",
+               str(stances), "--json", "--predictions", str(pred)])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"fnc_score", "f1_macro", "per_class", "confusion"}
+    assert set(out["per_class"]) == {"agree", "disagree", "discuss", "unrelated"}
+    with open(pred, encoding="utf-8", newline="") as f:
+        got = list(csv.reader(f))
+    assert got[0] == ["Headline", "Body ID", "Stance"]
+    assert [r[:2] for r in got[1:]] == [r[:2] for r in rows[1:]]

@@ -1,0 +1,42 @@
+"""The Celery application: broker, reliability settings and the beat schedule."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from worker.settings import get_settings
+
+TASK_MODULES = ["tasks.feeds", "tasks.articles", "tasks.analyse", "tasks.alerts"]
+
+
+def create_app() -> Celery:
+    settings = get_settings()
+    app = Celery("claimwatch", broker=settings.broker_url, include=TASK_MODULES)
+    if settings.broker_url.startswith("sqla+"):
+        # The SQL transport polls its table once a second by default; a short interval keeps
+        # the embedded pipeline snappy. (Its transport options go to create_engine, so the
+        # interval can't be passed there.)
+        from kombu.transport.sqlalchemy import Transport
+
+        Transport.polling_interval = 0.2
+    app.conf.update(
+        # Each task persists its result before it enqueues the next, and is idempotent, so
+        # acknowledging late and requeueing on worker loss loses nothing and duplicates nothing.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "schedule-due-feeds": {
+                "task": "tasks.feeds.schedule_due_feeds",
+                "schedule": settings.beat_interval_seconds,
+            },
+        },
+        timezone="UTC",
+    )
+    return app
+
+
+app = create_app()
