@@ -6,16 +6,22 @@ Pure decisions over plain values. The rules, in newsroom terms:
   earlier reports that took the other. Storm control: once a side has been alerted after
   the other side's latest report, more reports repeating that side stay quiet unless they
   bring a primary source the story has not seen.
-- ``new_source``: a report of a known story cites a primary source not seen before in it.
+- ``new_source``: a report of a known story cites, for the claim itself, a primary source
+  not seen before in it. A source counts for the claim when the headline or the sentence
+  that cites it names who the claim is about; a diplomat's insult or a side story's
+  source is recorded on the story but raises nothing.
 """
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.judgments import Stance
+from analysis.matching import covers
 
 OPPOSITE = {Stance.SUPPORTS: Stance.REFUTES, Stance.REFUTES: Stance.SUPPORTS}
 MAX_CONTRADICTED = 3
@@ -31,7 +37,9 @@ class Report:
     evidence: Sequence[str]
     outlet: str | None = None
     sources: frozenset[str] = frozenset()
+    claim_sources: frozenset[str] = frozenset()  # the sources cited for the claim itself
     published_at: datetime | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ def decide_alerts(
     if new.stance is Stance.UNRELATED:
         return []
     seen_sources = frozenset().union(*(r.sources for r in earlier))
-    fresh_sources = sorted(new.sources - seen_sources)
+    fresh_sources = sorted(new.claim_sources - seen_sources)
     decisions = []
     contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, min_score)
     if contradiction is not None:
@@ -131,8 +139,13 @@ def _evidence(report: Report, count: int) -> list[tuple[int, str]]:
 
 
 def _name(report: Report) -> str:
+    """The outlet and day, or the headline when the outlet is unknown."""
     when = f", {report.published_at:%Y-%m-%d}" if report.published_at else ""
-    return f"{report.outlet or f'article {report.article_id}'}{when}"
+    if report.outlet:
+        return f"{report.outlet}{when}"
+    if report.title:
+        return f"“{textwrap.shorten(report.title, 60, placeholder='…')}”{when}"
+    return f"article {report.article_id}{when}"
 
 
 def _join(names: Sequence[str]) -> str:
@@ -140,3 +153,22 @@ def _join(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def cites_for_claim(
+    source: str, sentence: str, title: str | None, claim_entities: Sequence[str]
+) -> bool:
+    """Whether the article cites `source` for the claim itself: the sentence citing it, or
+    a headline naming it, names who the claim is about.
+
+    Surnames are enough ("Musk" for "Elon Musk"), and one detail in three may be missing,
+    as in story matching; a claim with no named entity accepts every source.
+    """
+
+    def names(text: str, keys: Sequence[str]) -> bool:
+        words = set(re.findall(r"\w+", text.lower()))
+        return covers(words, [key.lower().split()[-1] for key in keys])
+
+    if names(sentence, claim_entities):
+        return True
+    return bool(title) and names(title or "", [*claim_entities, source])

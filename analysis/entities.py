@@ -271,6 +271,7 @@ _WORD_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w\u2019'&.-]*\w)?|\d[
 _POSSESSIVE_RE = re.compile(r"(?:['\u2019]s|s['\u2019])$")
 _OPEN_QUOTE_RE = re.compile(r"[\"\u201c\u2018\u00ab(\[:\u2014\u2013]\s*$")
 _ALLCAPS_SENTENCE_MIN = 4
+_MAX_NAME_WORDS = 8
 
 
 def _norm_surface(name: str) -> str:
@@ -422,8 +423,9 @@ def _runs(sentence: str, spans: list[tuple[str, int, int]], midcaps: set[str]) -
             break
         if words and words[-1] == "&":
             words.pop()
-        raw = _Raw(words=words, start=start, end=end, sentence_initial=initial)
-        out.extend(_refine(raw, sentence, midcaps))
+        if len(words) <= _MAX_NAME_WORDS:  # longer runs are title-case headlines, not names
+            raw = _Raw(words=words, start=start, end=end, sentence_initial=initial)
+            out.extend(_refine(raw, sentence, midcaps))
         i = j
     return out
 

@@ -44,7 +44,14 @@ _AFTER_RE = re.compile(
     r"^(?:\s*\([^)]{1,60}\))?"
     r"(?:\s*,\s*(?:who|which)|\s*,\s*(?:the |a |an |however|head |chief |founder |now |"
     r"former |[a-z])[^,;.!?\"\u201c\u201d]{0,80},)?"
-    rf"\s+(?:(?:{_ADVERBS})\s+){{0,3}}(?:{_VERBS})\b",
+    rf"\s+(?:(?:{_ADVERBS})\s+){{0,3}}(?P<verb>{_VERBS})\b",
+    re.IGNORECASE,
+)
+# Verbs of saying used for acts, not information: "told Musk to ...", "tweeted a poll".
+_TOLD_TO_RE = re.compile(r"\s+(?:\w+\s+){1,2}to\s+(?!be\b)[\w\"\u201c]", re.IGNORECASE)
+_POSTED_THING_RE = re.compile(
+    r"\s+(?:a|an|the|his|her|their)\s+(?:\w+\s+)?(?:poll|photo|photograph|picture|image|video|"
+    r"meme|link|gif|selfie|clip|emoji)s?\b",
     re.IGNORECASE,
 )
 _AFTER_CITING_RE = re.compile(r"^\s*,\s*(?:citing|according to)\b", re.IGNORECASE)
@@ -85,9 +92,7 @@ _INCLUDING_BEFORE_RE = re.compile(
     r"websites?|broadcasters?|agencies|reports?|papers?)\b[^.;]{0,100}?\bincluding\s+$",
     re.IGNORECASE,
 )
-_LIST_GAP_RE = re.compile(
-    r"^\s*(?:,|and|&|, and|as well as)\s*(?:the\s+)?$", re.IGNORECASE
-)
+_LIST_GAP_RE = re.compile(r"^\s*(?:,|and|&|, and|as well as)\s*(?:the\s+)?$", re.IGNORECASE)
 _OF_GAP_RE = re.compile(r"^\s+(?:of|at|from|with)\s+(?:the\s+)?$", re.IGNORECASE)
 
 _ROLE_SUBJECT_RE = re.compile(
@@ -95,7 +100,7 @@ _ROLE_SUBJECT_RE = re.compile(
     rf"\s+(?:(?:{_ADVERBS})\s+){{0,2}}(?:{_VERBS})\b"
 )
 _ROLE_AFTER_ACCORDING_RE = re.compile(
-    r"\b(?:[Aa]ccording to|[Cc]iting)\s+(?:the|a|an)\s+((?:[\w-]+\s+){0,4}?)(?P<role>[a-z]+)\b"
+    r"\b(?:[Aa]ccording to|[Cc]iting)\s+(?:the|a|an)\s+(?P<np>(?:[a-z][\w-]*\s+){0,4}[a-z][\w-]*)"
 )
 
 
@@ -181,11 +186,23 @@ def _attributed(sentence: str, ms: list[Mention]) -> dict[int, str | None]:
     return {i: ("person" if i in people else None) for i in sorted(set(hits))}
 
 
+def _not_attribution(verb: str, after: str, pos: int) -> bool:
+    """Verbs of saying used for acts, not information: "told Musk to ...", "tweeted a poll"."""
+    if verb in ("told", "tells"):
+        return bool(_TOLD_TO_RE.match(after, pos))
+    if verb in ("tweeted", "posted", "tweets", "posts"):
+        return bool(_POSTED_THING_RE.match(after, pos))
+    return False
+
+
 def _cited_here(
     sentence: str, ms: list[Mention], i: int, offset: int, before: str, wide: str, after: str
 ) -> bool:
     """Whether the words around mention i attribute information to it."""
-    if _AFTER_RE.match(after) or _AFTER_CITING_RE.match(after) or _AFTER_POSSESSIVE_RE.match(after):
+    a = _AFTER_RE.match(after)
+    if a and not _not_attribution(a.group("verb").lower(), after, a.end()):
+        return True
+    if _AFTER_CITING_RE.match(after) or _AFTER_POSSESSIVE_RE.match(after):
         return True
     b = _BEFORE_RE.search(before)
     if b and _desc_ok(b.group("desc")) and not _mention_inside(ms, i, offset + b.start()):
@@ -220,12 +237,18 @@ def _mention_inside(ms: list[Mention], i: int, pos: int) -> bool:
 def _role_sources(sentence: str, index: EntityIndex) -> list[str]:
     """Descriptive subjects ("the political scientist claimed") naming one known person."""
     out = []
-    for rx in (_ROLE_SUBJECT_RE, _ROLE_AFTER_ACCORDING_RE):
-        for m in rx.finditer(sentence):
-            role = m.group("role")
-            people = index.roles.get(role, set())
-            if len(people) == 1:
-                out.append(next(iter(people)))
+    roles = [m.group("role") for m in _ROLE_SUBJECT_RE.finditer(sentence)]
+    for m in _ROLE_AFTER_ACCORDING_RE.finditer(sentence):
+        for word in m.group("np").split():  # "the famous political scientist, ..."
+            if word in STOPWORDS:
+                break
+            if word in index.roles:
+                roles.append(word)
+                break
+    for role in roles:
+        people = index.roles.get(role, set())
+        if len(people) == 1:
+            out.append(next(iter(people)))
     return out
 
 
@@ -244,7 +267,10 @@ def _title_sources(title: str) -> list[str]:
 def find_sources(
     text: str, *, title: str | None = None, outlet: str | None = None
 ) -> list[CitedSource]:
-    """Primary sources the article cites, in order of first citation, each with a sentence.
+    """Primary sources the article cites, each with the sentence that cites it.
+
+    Named citations come in order of first citation, then people found only through a
+    description ("according to a famous political scientist").
 
     `outlet` is the article's own publisher; it is never its own source ("As OBOZREVATEL
     previously reported"). The title is used only for headline attributions to known
@@ -265,6 +291,7 @@ def find_sources(
         if key not in found:
             found[key] = CitedSource(name=name, kind=kind, sentence=sentence)
 
+    described: list[tuple[str, str]] = []
     for sentence, ms in zip(index.sentences, index.mentions, strict=True):
         for i, forced in _attributed(sentence, ms).items():
             m = ms[i]
@@ -273,8 +300,10 @@ def find_sources(
             ):
                 continue  # "according to which Ukraine ..."; a capital speaking is kept
             add(m.name, forced or _kind(m), sentence)
-        for name in _role_sources(sentence, index):
-            add(name, "person", sentence)
+        described.extend((name, sentence) for name in _role_sources(sentence, index))
+    # A named citation is better evidence than a description, so descriptions come last.
+    for name, sentence in described:
+        add(name, "person", sentence)
     if title:
         for name in _title_sources(title):
             add(name, "outlet", title)

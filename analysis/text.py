@@ -371,7 +371,7 @@ def _is_boundary(text: str, m: re.Match[str]) -> bool:
     # A full stop: look at the word it ends.
     if close:
         return starts_upper
-    tb = _TOKEN_BEFORE_RE.search(text, 0, m.start())
+    tb = _TOKEN_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
     word = tb.group(1) if tb else ""
     low = word.lower().strip("'\u2019")
     if len(low) == 1 and low.isalpha():  # an initial: "J. R. Smith"

@@ -147,7 +147,7 @@ class FakeFeed:
             if self._released >= len(self.articles):
                 return None
             article = self.articles[self._released]
-        self._set_released(self._released + 1)
+            self._bump(self._released + 1)
         return article
 
     @property
@@ -158,10 +158,14 @@ class FakeFeed:
 
     def _set_released(self, count: int) -> None:
         with self._lock:
-            if count != self._released:
-                self._released = count
-                # HTTP dates have 1 s resolution; keep Last-Modified strictly increasing.
-                self._last_modified = max(time.time(), self._last_modified + 1)
+            self._bump(count)
+
+    def _bump(self, count: int) -> None:
+        """Set the released count (lock held); a change moves Last-Modified forward."""
+        if count != self._released:
+            self._released = count
+            # HTTP dates have 1 s resolution; keep Last-Modified strictly increasing.
+            self._last_modified = max(time.time(), self._last_modified + 1)
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval):

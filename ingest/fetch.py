@@ -15,7 +15,10 @@ Reason codes: ``timeout``, ``connect_error``, ``tls_error``, ``network_error``, 
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import email.utils
+import ssl
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -24,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Literal, Self
 
+import httpcore
 import httpx
 
 from ingest.errors import FetchError
@@ -71,11 +75,18 @@ class FetchSettings:
     ratio_floor_bytes: int = 1024 * 1024
     # Whole fetch (all hops, body included); stops slow-drip servers that beat read_timeout.
     total_timeout: float = 60.0
+    # Extra trust anchors (PEM file) instead of the default CA bundle, e.g. an internal CA.
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
 class FetchResult:
-    """A successful (2xx) or not-modified (304) response, body fully read and decoded."""
+    """A successful (2xx) or not-modified (304) response, body fully read.
+
+    ``body`` is Content-Encoding-decoded bytes; ``encoding`` is the charset the server
+    declared (undecoded text is the extractor's job). ``url`` is the final URL after
+    ``redirects``; ``permanent_redirect`` means every hop was 301/308 (update the stored URL).
+    """
 
     url: str
     status: int
@@ -216,19 +227,25 @@ class _Decoder:
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx transport whose connection pool connects through the address guard."""
 
-    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
+    def __init__(
+        self, guard: AddressGuard, limits: httpx.Limits, ssl_context: ssl.SSLContext
+    ) -> None:
         super().__init__(trust_env=False, limits=limits)
         if not hasattr(self, "_pool"):  # pragma: no cover - httpx internals changed
             raise RuntimeError("unsupported httpx version: HTTPTransport has no _pool")
-        self._pool = httpcore_pool(guard, limits)
+        self._pool = _guarded_pool(guard, limits, ssl_context)
 
 
-def httpcore_pool(guard: AddressGuard, limits: httpx.Limits) -> object:
-    """An httpcore pool like httpx's default one, but with the guarded network backend."""
-    import httpcore
+def _guarded_pool(
+    guard: AddressGuard, limits: httpx.Limits, ssl_context: ssl.SSLContext
+) -> httpcore.ConnectionPool:
+    """An httpcore pool like httpx's default one, but with the guarded network backend.
 
+    TLS still verifies the certificate against the URL's host name (SNI too): only the TCP
+    connect goes to the address the guard approved.
+    """
     return httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
@@ -254,7 +271,10 @@ class Fetcher:
         s = self.settings
         self._client = httpx.Client(
             transport=_GuardedTransport(
-                self.guard, httpx.Limits(max_connections=50, max_keepalive_connections=10)
+                self.guard,
+                httpx.Limits(max_connections=50, max_keepalive_connections=10),
+                ssl.create_default_context(cafile=s.ca_bundle) if s.ca_bundle
+                else httpx.create_ssl_context(),
             ),
             timeout=httpx.Timeout(
                 connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
@@ -306,6 +326,9 @@ class Fetcher:
         permanent = True
         current = url
         while True:
+            if time.monotonic() > deadline:
+                raise FetchError("timeout", f"fetch exceeded {self.settings.total_timeout:g} s",
+                                 url=current)
             self.guard.check(current)
             visited.append(current)
             try:
@@ -323,13 +346,19 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise FetchError("network_error", f"{type(exc).__name__}: {exc}",
                                  url=current) from exc
+            except httpx.InvalidURL as exc:
+                raise FetchError("bad_url", f"invalid URL: {exc}", url=current) from exc
             if isinstance(result, FetchResult):
                 return _with_history(result, tuple(visited[:-1]), permanent and len(visited) > 1)
             status, location = result
             if location is None:
                 raise FetchError("bad_redirect", f"HTTP {status} without Location", url=current,
                                  status=status)
-            nxt = str(httpx.URL(current).join(location))
+            try:
+                nxt = str(httpx.URL(current).join(location))
+            except (httpx.InvalidURL, ValueError) as exc:
+                raise FetchError("bad_redirect", f"invalid Location {location!r}: {exc}",
+                                 url=current, status=status) from exc
             if nxt in visited:
                 raise FetchError("redirect_loop", f"redirect loop back to {nxt}", url=url,
                                  status=status)
@@ -381,7 +410,7 @@ class Fetcher:
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=media, encoding=charset, elapsed=time.monotonic() - started,
-                retry_after=retry_after,
+                retry_after=retry_after, problems=_charset_problems(charset),
             )
 
     def _check_type(self, media: str | None, accept: Accept, url: str) -> None:
@@ -423,5 +452,14 @@ def _looks_like_html(body: bytes) -> bool:
 def _with_history(result: FetchResult, redirects: tuple[str, ...], permanent: bool) -> FetchResult:
     if not redirects:
         return result
-    return FetchResult(**{**result.__dict__, "redirects": redirects,
-                          "permanent_redirect": permanent})
+    return dataclasses.replace(result, redirects=redirects, permanent_redirect=permanent)
+
+
+def _charset_problems(charset: str | None) -> tuple[str, ...]:
+    if not charset:
+        return ()
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return (f"bad_charset: unknown charset {charset!r} in Content-Type",)
+    return ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from sqlmodel import Session, col, select
 
-from analysis.alerts import PastAlert, Report
+from analysis.alerts import PastAlert, Report, cites_for_claim
 from analysis.alerts import decide_alerts as decide
 from analysis.judgments import Stance
 from notify.webhook import alert_payload, send_webhook
@@ -53,8 +53,8 @@ def decide_alerts(article_id: int) -> list[int]:
             .where(Article.story_id == story.id, Article.status == "decided")
             .order_by(col(Article.decided_at), col(Article.id))
         ).all()
-        new = _report(session, article, claim.id)  # type: ignore[arg-type]
-        earlier = [_report(session, a, claim.id) for a in earlier_articles]  # type: ignore[arg-type]
+        new = _report(session, article, claim)
+        earlier = [_report(session, a, claim) for a in earlier_articles]
         past = [
             PastAlert(a.kind, a.article_id, Stance(a.stance) if a.stance else None)
             for a in session.exec(select(Alert).where(Alert.story_id == story.id))
@@ -97,15 +97,15 @@ def decide_alerts(article_id: int) -> list[int]:
     return delivery_ids
 
 
-def _report(session: Session, article: Article, claim_id: int) -> Report:
+def _report(session: Session, article: Article, claim: Claim) -> Report:
     stance = session.exec(
         select(StanceRecord).where(
-            StanceRecord.article_id == article.id, StanceRecord.claim_id == claim_id
+            StanceRecord.article_id == article.id, StanceRecord.claim_id == claim.id
         )
     ).first()
     outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
-    sources = session.exec(
-        select(Source.name)
+    cited = session.exec(
+        select(Source.name, ArticleSource.sentence)
         .join(ArticleSource, col(ArticleSource.source_id) == col(Source.id))
         .where(ArticleSource.article_id == article.id)
     ).all()
@@ -115,8 +115,14 @@ def _report(session: Session, article: Article, claim_id: int) -> Report:
         score=stance.score if stance else 0.0,
         evidence=stance.evidence if stance else [],
         outlet=outlet.name if outlet else None,
-        sources=frozenset(sources),
+        sources=frozenset(name for name, _ in cited),
+        claim_sources=frozenset(
+            name
+            for name, sentence in cited
+            if cites_for_claim(name, sentence, article.title, claim.entity_keys)
+        ),
         published_at=article.published_at,
+        title=article.title,
     )
 
 

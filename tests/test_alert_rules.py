@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.alerts import PastAlert, Report, decide_alerts
+from analysis.alerts import PastAlert, Report, cites_for_claim, decide_alerts
 from analysis.judgments import Stance
 
 CLAIM = "X met Y before the vote"
@@ -15,7 +15,8 @@ def report(article_id: int, stance: Stance, sources: set[str] = frozenset(), sco
         score,
         [f"evidence {article_id}"],
         f"Outlet {article_id}",
-        frozenset(sources),
+        sources=frozenset(sources),
+        claim_sources=frozenset(sources),
     )
 
 
@@ -82,3 +83,26 @@ def test_a_new_primary_source_reopens_an_answered_side() -> None:
 def test_unrelated_reports_raise_nothing() -> None:
     earlier = [report(1, Stance.SUPPORTS, {"A"})]
     assert decide_alerts(CLAIM, report(2, Stance.UNRELATED, {"B"}), earlier, []) == []
+
+
+def test_sources_cited_beside_the_claim_raise_new_source_alerts_and_others_do_not() -> None:
+    earlier = [report(1, Stance.SUPPORTS, {"A"})]
+    side_story = Report(
+        2,
+        Stance.DISCUSSES,
+        0.9,
+        ["e"],
+        sources=frozenset({"A", "FT"}),
+        claim_sources=frozenset({"A"}),
+    )
+    assert decide_alerts(CLAIM, side_story, earlier, []) == []
+
+
+def test_a_source_counts_for_the_claim_by_its_sentence_or_the_headline() -> None:
+    keys = ["elon musk", "vladimir putin", "twitter"]
+    assert cites_for_claim("Colin Kahl", "Kahl says Musk spoke to Putin.", None, keys)
+    assert not cites_for_claim("Colin Kahl", "Kahl assures us of it.", None, keys)
+    title = "Musk spoke to Putin before his 'peace plan' - The New Yorker"
+    assert cites_for_claim("The New Yorker", "The New Yorker made the statement.", title, keys)
+    assert not cites_for_claim("Reid Hoffman", "Hoffman said it was clear.", title, keys)
+    assert cites_for_claim("Anyone", "Anything.", None, [])

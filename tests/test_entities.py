@@ -25,9 +25,7 @@ def _by_name(entities: list[Entity]) -> dict[str, Entity]:
 
 def _seeds() -> list[tuple[dict, str]]:
     manifest = json.loads((SEEDS / "manifest.json").read_text())
-    return [
-        (a, (SEEDS / a["file"]).read_text(encoding="utf-8")) for a in manifest["articles"]
-    ]
+    return [(a, (SEEDS / a["file"]).read_text(encoding="utf-8")) for a in manifest["articles"]]
 
 
 def _truth() -> dict[str, dict]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 import zlib
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +41,7 @@ class Server:
     log: list[tuple[str, dict[str, str], tuple[str, int]]] = field(default_factory=list)
     sent: dict[str, int] = field(default_factory=dict)
     httpd: ThreadingHTTPServer | None = None
+    ssl_context: ssl.SSLContext | None = None
 
     def start(self) -> Server:
         server = self
@@ -63,6 +68,8 @@ class Server:
         self.httpd = ThreadingHTTPServer((self.host, 0), Handler)
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False
+        if self.ssl_context is not None:
+            self.httpd.socket = self.ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
         return self
@@ -454,3 +461,51 @@ def test_wrong_charset_is_survived_and_recorded(server: Server, fetcher: Fetcher
     assert "café du coin" in article.text and "crème brûlée" in article.text
     assert article.encoding in ("cp1252", "iso8859-1", "latin_1", "iso8859-15")
     assert any(p.startswith("bad_charset") for p in article.problems)
+
+
+def test_https_verifies_the_host_name_while_connecting_to_the_checked_address(
+    tmp_path: Path,
+) -> None:
+    """TLS to news.example (resolved by the guard to 127.0.0.1): SNI and certificate checks
+    use the name, the TCP connection goes to the approved address."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not available")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=news.example",
+         "-addext", "subjectAltName=DNS:news.example"],
+        check=True, capture_output=True, timeout=30,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    srv = Server(ssl_context=context)
+    srv.routes["/secure"] = lambda r: send(r, 200, PAGE)
+    srv.start()
+    try:
+        guard = AddressGuard(ALLOW_LOOPBACK, resolver=lambda host, port: ["127.0.0.1"])
+        settings = FetchSettings(ca_bundle=str(cert), allowed_networks=ALLOW_LOOPBACK)
+        with Fetcher(settings, guard=guard) as f:
+            result = f.fetch(f"https://news.example:{srv.port}/secure", accept="html")
+            assert result.body == PAGE
+            assert srv.log[-1][1]["host"] == f"news.example:{srv.port}"
+            # The certificate does not name 127.0.0.1: refused.
+            with pytest.raises(FetchError) as info:
+                f.fetch(f"https://127.0.0.1:{srv.port}/secure")
+            assert info.value.reason == "tls_error"
+    finally:
+        srv.stop()
+
+
+def test_invalid_location_and_unknown_charset(server: Server, fetcher: Fetcher) -> None:
+    server.routes["/badloc"] = redirect("http://news.example:notaport/")
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(server.url("/badloc"))
+    assert (info.value.reason, info.value.status) == ("bad_redirect", 302)
+    server.routes["/cs"] = lambda r: send(r, 200, PAGE, "text/html; charset=x-klingon")
+    result = fetcher.fetch(server.url("/cs"), accept="html")
+    assert result.encoding == "x-klingon"
+    assert result.problems == ("bad_charset: unknown charset 'x-klingon' in Content-Type",)
+    article = extract_article(result.body, result.url, result.encoding)
+    assert "council approved" in article.text
+    assert article.problems == ("bad_charset: unknown declared charset 'x-klingon'",)

@@ -51,8 +51,16 @@ def seed_sources() -> dict[str, list[CitedSource]]:
 
 def test_seed_union_has_every_expected_source(seed_sources: dict) -> None:
     union = " | ".join(s.name for ss in seed_sources.values() for s in ss).lower()
-    for name in ("vice", "bremmer", "eurasia", "business insider", "financial times",
-                 "new yorker", "kahl", "elon musk"):
+    for name in (
+        "vice",
+        "bremmer",
+        "eurasia",
+        "business insider",
+        "financial times",
+        "new yorker",
+        "kahl",
+        "elon musk",
+    ):
         assert name in union, name
 
 
@@ -93,8 +101,15 @@ def test_seed_no_junk_generic_or_own_outlet(seed_sources: dict) -> None:
     names = [s.name.lower() for ss in seed_sources.values() for s in ss]
     for junk in JUNK:
         assert not any(junk in n for n in names), junk
-    for generic in ("the publication", "sources", "media reports", "he", "the report",
-                    "journalists", "officials"):
+    for generic in (
+        "the publication",
+        "sources",
+        "media reports",
+        "he",
+        "the report",
+        "journalists",
+        "officials",
+    ):
         assert generic not in names
     # the article's own outlet and its subscription box never become sources
     assert not any("obozrevatel" in s.name.lower() for s in seed_sources["004"])
@@ -191,9 +206,7 @@ def test_teasers_never_yield_sources() -> None:
 def test_headline_attribution_to_known_outlet() -> None:
     text = "The minister resigned on Friday after a vote in parliament, aides said."
     assert _sources(text, title="Reuters: Minister resigns") == {"Reuters": "outlet"}
-    assert _sources(text, title="Minister resigns - The New Yorker") == {
-        "The New Yorker": "outlet"
-    }
+    assert _sources(text, title="Minister resigns - The New Yorker") == {"The New Yorker": "outlet"}
 
 
 # --------------------------------------------------------------------------- real pages
@@ -267,3 +280,12 @@ def test_outlet_from_url() -> None:
     assert outlet_from_url("http://[broken") is None
     assert known_outlet("vice news") == "Vice"
     assert known_outlet("Unknown Gazette") is None
+
+
+def test_acts_reported_with_saying_verbs_are_not_citations() -> None:
+    text = (
+        'The ambassador, Andrij Melnyk, who told Musk to "get lost", was furious. '
+        "Zelensky tweeted a poll asking which Musk people liked better. "
+        "Then Colin Kahl told reporters that the call had happened."
+    )
+    assert _sources(text) == {"Colin Kahl": "person"}

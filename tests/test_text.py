@@ -116,8 +116,7 @@ def test_002_and_003_drop_site_furniture_but_keep_newsletter_content() -> None:
 def test_clean_is_idempotent_and_fast_on_seeds() -> None:
     manifest = json.loads((SEEDS / "manifest.json").read_text())
     texts = [
-        ((SEEDS / a["file"]).read_text(encoding="utf-8"), a["title"])
-        for a in manifest["articles"]
+        ((SEEDS / a["file"]).read_text(encoding="utf-8"), a["title"]) for a in manifest["articles"]
     ]
     start = time.perf_counter()
     cleaned = [clean_article_text(t, title=title) for t, title in texts]
@@ -135,8 +134,14 @@ def test_generic_teaser_heading_cut_to_end() -> None:
         "that found corrosion in the main supports.\n"
         "Engineers said repairs would take at least two years and cost about $40 million.\n"
     )
-    for heading in ("Related", "Read more:", "You may also like", "More from Local News",
-                    "Most read", "Recommended for you"):
+    for heading in (
+        "Related",
+        "Read more:",
+        "You may also like",
+        "More from Local News",
+        "Most read",
+        "Recommended for you",
+    ):
         text = body + f"{heading}\nMayor announces new park\nSchools to reopen next week\n"
         cleaned = clean_article_text(text)
         assert "Mayor announces" not in cleaned, heading
@@ -172,8 +177,15 @@ def test_boilerplate_lines_are_dropped_but_reporting_is_kept() -> None:
     cleaned = clean_article_text(text)
     assert "wrote to subscribers" in cleaned
     assert "The newsletter, which goes to 20,000 subscribers" in cleaned
-    for junk in ("Jane Smith", "Published 12", "Getty", "cookies", "daily newsletter",
-                 "Share this", "rights reserved"):
+    for junk in (
+        "Jane Smith",
+        "Published 12",
+        "Getty",
+        "cookies",
+        "daily newsletter",
+        "Share this",
+        "rights reserved",
+    ):
         assert junk not in cleaned, junk
 
 

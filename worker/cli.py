@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_feeds_list)
 
+    poll = sub.add_parser("poll-once", help="poll feeds now and process what they bring")
+    poll.add_argument("--all", action="store_true", help="every feed, due or not")
+    poll.add_argument("--json", action="store_true")
+    poll.set_defaults(handler=_poll_once, log_level="WARNING")
+
     claims = sub.add_parser("claims", help="manage watched claims").add_subparsers(
         title="claims commands"
     )
@@ -234,6 +239,23 @@ def _feeds_list(args: argparse.Namespace) -> int:
             f"next {row['next_poll_at']}  {row['url']}"
             + (f"\n      last error: {row['last_error']}" if row["last_error"] else "")
         )
+    return 0
+
+
+def _poll_once(args: argparse.Namespace) -> int:
+    from worker.poll_once import poll_once
+
+    results = poll_once(all_feeds=args.all)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    for r in results:
+        counts = ", ".join(f"{n} {s}" for s, n in r["articles_by_status"].items()) or "nothing new"
+        print(f"{r['feed_id']:>4}  {r['status']:<7} {r['url']}: {counts}")
+        if r["last_error"]:
+            print(f"      feed error: {r['last_error']}")
+        for e in r["article_errors"]:
+            print(f"      article {e['id']}: {e['reason']}: {e['message']}")
     return 0
 
 

@@ -52,6 +52,7 @@ def define_claims(claims: list[dict[str, str]]) -> None:
 
 def replay(path: Path, claims_file: Path | None = None) -> dict[str, Any]:
     app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
     items = load_archive(path)
     if claims_file is not None:
         define_claims(load_claims(claims_file))
@@ -60,7 +61,11 @@ def replay(path: Path, claims_file: Path | None = None) -> dict[str, Any]:
         article_id, first_step = _store(item)
         ids.append(article_id)
         if first_step is not None:
-            first_step.delay(article_id)
+            try:
+                first_step.delay(article_id)
+            except Exception as error:  # a bug on one article must not stop the replay
+                log.exception("replay step failed", id=item.id)
+                article_tasks.fail(article_id, "internal_error", f"{type(error).__name__}: {error}")
         log.info("replayed", position=position, of=len(items), id=item.id)
     with session_scope(engine()) as session:
         return build_report(session, ids)
