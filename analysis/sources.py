@@ -43,7 +43,7 @@ _ADVERBS = (
 _AFTER_RE = re.compile(
     r"^(?:\s*\([^)]{1,60}\))?"
     r"(?:\s*,\s*(?:who|which)|\s*,\s*(?:the |a |an |however|head |chief |founder |now |"
-    r"former |[a-z])[^,;.!?\"\u201c\u201d]{0,80},)?"
+    r"former |(?-i:[a-z]))[^,;.!?\"\u201c\u201d]{0,80},)?"
     rf"\s+(?:(?:{_ADVERBS})\s+){{0,3}}(?P<verb>{_VERBS})\b",
     re.IGNORECASE,
 )

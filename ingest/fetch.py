@@ -344,8 +344,12 @@ class Fetcher:
                 )
                 raise FetchError(reason, f"cannot connect: {exc}", url=current) from exc
             except httpx.HTTPError as exc:
-                raise FetchError("network_error", f"{type(exc).__name__}: {exc}",
-                                 url=current) from exc
+                # httpx validates a redirect's Location before handing the response over.
+                bad_location = isinstance(exc, httpx.RemoteProtocolError) and (
+                    "location header" in str(exc).lower()
+                )
+                raise FetchError("bad_redirect" if bad_location else "network_error",
+                                 f"{type(exc).__name__}: {exc}", url=current) from exc
             except httpx.InvalidURL as exc:
                 raise FetchError("bad_url", f"invalid URL: {exc}", url=current) from exc
             if isinstance(result, FetchResult):

