@@ -1,1 +1,8 @@
-"""storage package."""
+"""Storage: SQLModel tables, engine and sessions, the report.
+
+Importing the package registers every table with SQLModel's metadata.
+"""
+
+from storage import models, subscriptions
+
+__all__ = ["models", "subscriptions"]

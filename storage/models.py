@@ -146,32 +146,6 @@ class Alert(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class Subscriber(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    channel_url: str
-    # Name of the environment variable holding the webhook secret; never the secret itself.
-    secret_env: str | None = None
-    kinds: list[str] = json_column()
-    story_id: int | None = Field(default=None, foreign_key="story.id")
-    active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class Delivery(SQLModel, table=True):
-    """The outbox: one row per alert and subscriber, written with the alert."""
-
-    __table_args__ = (UniqueConstraint("alert_id", "subscriber_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    alert_id: int = Field(foreign_key="alert.id", index=True)
-    subscriber_id: int = Field(foreign_key="subscriber.id")
-    status: str = Field(default="pending", index=True)  # pending, sent, failed
-    attempts: int = 0
-    last_error: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-
-
 class Lock(SQLModel, table=True):
     """Named rows whose update serialises critical sections across workers and machines."""
 

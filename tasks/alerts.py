@@ -15,14 +15,13 @@ from storage.models import (
     Article,
     ArticleSource,
     Claim,
-    Delivery,
     Outlet,
     Source,
     StanceRecord,
     Story,
-    Subscriber,
     utcnow,
 )
+from storage.subscriptions import Delivery, Subscriber
 from tasks.context import engine
 from worker.app import app
 from worker.settings import get_settings

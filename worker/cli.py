@@ -280,7 +280,7 @@ def _claims_list(_args: argparse.Namespace) -> int:
 
 def _subscribe(args: argparse.Namespace) -> int:
     from storage.db import session_scope
-    from storage.models import Subscriber
+    from storage.subscriptions import Subscriber
     from tasks.context import engine
 
     with session_scope(engine()) as session:
