@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from worker.metrics import install_task_timing, redis_client
 from worker.settings import get_settings
 
 TASK_MODULES = ["tasks.feeds", "tasks.articles", "tasks.analyse", "tasks.alerts"]
@@ -28,6 +29,10 @@ def create_app() -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        # One active beat across all machines (see worker/beat.py); a standby takes over
+        # within three loop intervals of the active one stopping.
+        beat_scheduler="worker.beat:SingleBeatScheduler",
+        beat_max_loop_interval=5,
         beat_schedule={
             "schedule-due-feeds": {
                 "task": "tasks.feeds.schedule_due_feeds",
@@ -36,6 +41,9 @@ def create_app() -> Celery:
         },
         timezone="UTC",
     )
+    client = redis_client(settings.broker_url)
+    if client is not None:
+        install_task_timing(app, client)
     return app
 
 

@@ -1,0 +1,163 @@
+"""Prometheus metrics: pipeline counts from the database, task timings from Redis.
+
+Workers run on many machines and in many processes, so they keep nothing in memory:
+each finished task adds its duration to a histogram in Redis (when Redis is the
+broker), and the web service renders everything at scrape time. Counts of articles,
+alerts, deliveries and feed errors come straight from the database, so they survive
+restarts and agree with what the pages show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from storage.models import Alert, Article, Feed
+from storage.subscriptions import Delivery
+
+PREFIX = "claimwatch:metrics"
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+QUEUES = ("celery",)
+# Article statuses in pipeline order: an article in a later one has passed the earlier ones.
+STAGES = ("pending", "fetched", "extracted", "deduplicated", "analysed", "decided")
+
+_started: dict[str, float] = {}
+
+
+def redis_client(broker_url: str) -> redis.Redis | None:
+    if broker_url.startswith(("redis://", "rediss://")):
+        return redis.Redis.from_url(broker_url, socket_timeout=2)
+    return None
+
+
+def record_task(client: redis.Redis, task: str, state: str, seconds: float) -> None:
+    """Add one finished task to the shared counters and duration histogram."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hincrby(f"{PREFIX}:tasks", f"{task}|{state}", 1)
+    key = f"{PREFIX}:seconds:{task}"
+    for bound in BUCKETS:
+        if seconds <= bound:
+            pipe.hincrby(key, str(bound), 1)
+    pipe.hincrby(key, "count", 1)
+    pipe.hincrbyfloat(key, "sum", seconds)
+    pipe.execute()
+
+
+def install_task_timing(app: Celery, client: redis.Redis) -> None:
+    """Time every task of this worker through Celery's signals."""
+
+    @task_prerun.connect(weak=False)
+    def _start(task_id: str, **_: Any) -> None:
+        _started[task_id] = time.monotonic()
+
+    @task_postrun.connect(weak=False)
+    def _stop(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
+        began = _started.pop(task_id, None)
+        if began is None or task.app is not app:
+            return
+        with contextlib.suppress(redis.RedisError):  # metrics must never fail a task
+            record_task(client, task.name, state or "UNKNOWN", time.monotonic() - began)
+
+
+class PipelineCollector(Collector):
+    """Collects at scrape time from the database and, when there is one, Redis."""
+
+    def __init__(self, engine: Engine, client: redis.Redis | None) -> None:
+        self.engine = engine
+        self.client = client
+
+    def collect(self) -> Iterator[Any]:
+        with Session(self.engine) as session:
+            yield from self._database(session)
+        if self.client is not None:
+            with contextlib.suppress(redis.RedisError):  # a scrape shows what it can
+                yield from self._redis(self.client)
+
+    def _database(self, session: Session) -> Iterator[Any]:
+        by_status = dict(
+            session.exec(select(Article.status, func.count()).group_by(Article.status)).all()
+        )
+        articles = GaugeMetricFamily(
+            "claimwatch_articles", "Articles by pipeline status", labels=["status"]
+        )
+        for status, count in sorted(by_status.items()):
+            articles.add_metric([status], count)
+        yield articles
+        reached = CounterMetricFamily(
+            "claimwatch_articles_processed",
+            "Articles that have passed each pipeline step",
+            labels=["step"],
+        )
+        for i, step in enumerate(("fetched", "extracted", "deduplicated", "analysed", "decided")):
+            later = STAGES[i + 1 :]
+            reached.add_metric([step], sum(by_status.get(s, 0) for s in later))
+        yield reached
+        failed = CounterMetricFamily(
+            "claimwatch_articles_failed", "Articles that failed", labels=["reason"]
+        )
+        for reason, count in session.exec(
+            select(Article.error_reason, func.count())
+            .where(Article.status == "failed")
+            .group_by(Article.error_reason)
+        ):
+            failed.add_metric([reason or "unknown"], count)
+        yield failed
+        alerts = CounterMetricFamily("claimwatch_alerts_raised", "Alerts raised", labels=["kind"])
+        for kind, count in session.exec(select(Alert.kind, func.count()).group_by(Alert.kind)):
+            alerts.add_metric([kind], count)
+        yield alerts
+        deliveries = CounterMetricFamily(
+            "claimwatch_deliveries", "Alert deliveries by outcome", labels=["status"]
+        )
+        for status, count in session.exec(
+            select(Delivery.status, func.count()).group_by(Delivery.status)
+        ):
+            deliveries.add_metric([status], count)
+        yield deliveries
+        feeds = GaugeMetricFamily("claimwatch_feeds", "Feeds by status", labels=["status"])
+        for status, count in session.exec(select(Feed.status, func.count()).group_by(Feed.status)):
+            feeds.add_metric([status], count)
+        yield feeds
+        errors = session.exec(select(func.coalesce(func.sum(Feed.error_count), 0))).one()
+        yield GaugeMetricFamily(
+            "claimwatch_feed_consecutive_errors", "Sum of feeds' consecutive errors", value=errors
+        )
+
+    def _redis(self, client: redis.Redis) -> Iterator[Any]:
+        depth = GaugeMetricFamily("claimwatch_queue_depth", "Messages waiting", labels=["queue"])
+        for queue in QUEUES:
+            depth.add_metric([queue], client.llen(queue))
+        yield depth
+        tasks = CounterMetricFamily("claimwatch_tasks", "Finished tasks", labels=["task", "state"])
+        for field, count in client.hgetall(f"{PREFIX}:tasks").items():
+            task, _, state = field.decode().partition("|")
+            tasks.add_metric([task, state], int(count))
+        yield tasks
+        seconds = HistogramMetricFamily(
+            "claimwatch_task_seconds", "Task duration per pipeline stage", labels=["task"]
+        )
+        for key in sorted(client.scan_iter(f"{PREFIX}:seconds:*")):
+            task = key.decode().rsplit(":", 1)[-1]
+            values = {k.decode(): v for k, v in client.hgetall(key).items()}
+            buckets = [(str(b), int(values.get(str(b), 0))) for b in BUCKETS]
+            buckets.append(("+Inf", int(values.get("count", 0))))
+            seconds.add_metric([task], buckets, float(values.get("sum", 0)))
+        yield seconds
+
+
+def render_metrics(engine: Engine, client: redis.Redis | None) -> bytes:
+    registry = CollectorRegistry()
+    registry.register(PipelineCollector(engine, client))
+    return generate_latest(registry)
