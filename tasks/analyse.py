@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from analysis.judgments import StanceJudgment
 from analysis.matching import (
@@ -59,12 +59,13 @@ def analyse_article(article_id: int) -> None:
 
         when = article.published_at or article.discovered_at
         entities = article_entities(title, body)
+        window = timedelta(days=get_settings().story_window_days)
         match = match_claim(
             entities,
             when,
-            _open_claims(session),
+            _open_claims(session, when - window),
             lambda claim: judge(claim).related,
-            window=timedelta(days=get_settings().story_window_days),
+            window=window,
         )
         if match is not None:
             claim = session.get(Claim, match.claim_id)
@@ -113,27 +114,23 @@ def analyse_article(article_id: int) -> None:
     decide_alerts.delay(article_id)
 
 
-def _open_claims(session: Session) -> list[ClaimProfile]:
-    """Operator claims, and the claims of stories, with their stories' last activity."""
+def _open_claims(session: Session, since: datetime) -> list[ClaimProfile]:
+    """Operator claims, and the claims of stories active since `since`."""
     rows = session.exec(
-        select(Claim, Story).join(Story, col(Story.claim_id) == col(Claim.id), isouter=True)
+        select(Claim, Story)
+        .join(Story, col(Story.claim_id) == col(Claim.id), isouter=True)
+        .where(or_(Claim.origin == "operator", col(Story.last_activity_at) >= since))
     ).all()
-    profiles = []
-    for claim, story in rows:
-        if story is None and claim.origin != "operator":
-            continue
-        profiles.append(
-            ClaimProfile(
-                claim_id=claim.id,  # type: ignore[arg-type]
-                claim=claim.text,
-                claim_entities=frozenset(claim.entity_keys),
-                story_entities=frozenset(story.entity_keys) if story else frozenset(),
-                last_activity_at=story.last_activity_at
-                if story and claim.origin != "operator"
-                else None,
-            )
+    return [
+        ClaimProfile(
+            claim_id=claim.id,  # type: ignore[arg-type]
+            claim=claim.text,
+            claim_entities=frozenset(claim.entity_keys),
+            story_entities=frozenset(story.entity_keys) if story else frozenset(),
+            last_activity_at=None if claim.origin == "operator" else story.last_activity_at,
         )
-    return profiles
+        for claim, story in rows
+    ]
 
 
 def _record_sources(
