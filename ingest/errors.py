@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+TRANSIENT_FETCH_REASONS = frozenset(
+    {"http_429", "http_503", "timeout", "connect_error", "network_error", "dns_error"}
+)
+
 
 class IngestError(Exception):
     """Base class: a ``reason`` code plus a human message."""
@@ -21,6 +25,11 @@ class IngestError(Exception):
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly form for logs and status columns."""
         return {"reason": self.reason, "message": self.message}
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may succeed (the input itself is not at fault)."""
+        return False
 
 
 class FetchError(IngestError):
@@ -39,6 +48,13 @@ class FetchError(IngestError):
         self.url = url
         self.status = status
         self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Rate limits, overload, server errors, timeouts and network trouble pass."""
+        return self.reason in TRANSIENT_FETCH_REASONS or (
+            self.reason == "http_error" and (self.status or 0) >= 500
+        )
 
     def as_dict(self) -> dict[str, object]:
         data = super().as_dict()

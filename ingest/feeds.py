@@ -31,6 +31,8 @@ __all__ = ["FeedEntry", "FeedError", "ParsedFeed", "parse_feed"]
 
 CLOCK_SKEW = timedelta(minutes=5)
 _TAG = re.compile(r"<[^>]+>")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _ALTERNATE = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r"""(\w[\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
@@ -59,6 +61,8 @@ class ParsedFeed:
     entries: list[FeedEntry]
     problems: list[str] = field(default_factory=list)
     version: str | None = None
+    # RSS <ttl>: how long the publisher says the feed may be cached, in seconds.
+    ttl_seconds: int | None = None
 
 
 def parse_feed(
@@ -88,13 +92,19 @@ def _parse_xml_feed(body: bytes, url: str, hdrs: dict[str, str], now: datetime) 
     # No content-location: feedparser would resolve relative GUIDs against it ("123" ->
     # "https://host/123"), changing entry identity; links are resolved below instead.
     response_headers = {k: v for k, v in hdrs.items() if k != "content-length"}
+    problems: list[str] = []
+    charset_problem = _utf8_despite_header(body, response_headers)
+    if charset_problem:
+        problems.append(charset_problem)
+    # Summaries end up as plain text (``_text``) and links are resolved by ``_abs``, so
+    # feedparser's HTML sanitiser and URI rewriting would be wasted work: they cost more than
+    # half of the parse time of a typical news feed.
     parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=response_headers, sanitize_html=True,
-        resolve_relative_uris=True,
+        io.BytesIO(body), response_headers=response_headers, sanitize_html=False,
+        resolve_relative_uris=False,
     )
     version = parsed.get("version") or None
     entries_raw = parsed.get("entries") or []
-    problems: list[str] = []
     if not version and not entries_raw:
         reason = parsed.get("bozo_exception")
         raise FeedError(
@@ -123,8 +133,31 @@ def _parse_xml_feed(body: bytes, url: str, hdrs: dict[str, str], now: datetime) 
         for e in entries_raw
     ]
     entries = _finish(raw_entries, now, problems)
+    ttl = str(meta.get("ttl") or "").strip()
     return ParsedFeed(title=_text(meta.get("title")), link=link, entries=entries,
-                      problems=problems, version=version)
+                      problems=problems, version=version,
+                      ttl_seconds=int(ttl) * 60 if ttl.isdigit() else None)
+
+
+def _utf8_despite_header(body: bytes, headers: dict[str, str]) -> str | None:
+    """Drop a Content-Type charset that UTF-8 bytes contradict; returns the problem, if any.
+
+    feedparser trusts the HTTP charset over the XML declaration (RFC 3023), so a feed
+    served as ``charset=iso-8859-1`` but written in UTF-8 would turn "Zürich" into
+    "ZÃ¼rich". Non-ASCII bytes that decode as UTF-8 are UTF-8 in practice.
+    """
+    media, _, params = headers.get("content-type", "").partition(";")
+    match = _CHARSET.search(params)
+    if not match or match.group(1).lower().replace("_", "-") in ("utf-8", "utf8"):
+        return None
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    headers["content-type"] = media.strip()
+    return f"bad_charset: Content-Type says {match.group(1)} but the body is UTF-8; read as UTF-8"
 
 
 def _raw(entry: Mapping[str, Any], *keys: str) -> Any:
@@ -242,6 +275,9 @@ def _finish(raw: list[_RawEntry], now: datetime, problems: list[str]) -> list[Fe
                 continue
             digest = hashlib.sha256(f"{e.title or ''}\n{e.summary or ''}".encode()).hexdigest()
             guid = f"sha256:{digest[:32]}"
+            problems.append(f"entry {i}: no guid or link; identified by its title and summary")
+        elif not e.guid:
+            problems.append(f"entry {i}: no guid; identified by its link")
         if guid in seen:
             problems.append(f"entry {i}: duplicate guid {guid!r}; kept the first")
             continue
@@ -274,7 +310,9 @@ def _text(value: str | None) -> str | None:
     """HTML fragment -> plain text (feed titles and summaries often carry markup)."""
     if not value:
         return None
-    text = html.unescape(_TAG.sub(" ", value)) if "<" in value else html.unescape(value)
+    if "<" in value:
+        value = _TAG.sub(" ", _HIDDEN.sub(" ", value))
+    text = html.unescape(value)
     return _clean(text)
 
 

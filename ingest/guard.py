@@ -12,6 +12,7 @@ the resolution itself: it checks the addresses, connects to one of exactly those
 (TLS still uses the host name for SNI and certificate checks), and verifies the peer address
 of the established socket. :mod:`ingest.fetch` uses it for every connection and also calls
 :meth:`AddressGuard.check` on every redirect hop for an early, clear error.
+:class:`GuardedAsyncNetworkBackend` does the same for asyncio (batch feed polling).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import anyio
 import httpcore
 
 from ingest.errors import BlockedAddress, FetchError
@@ -37,6 +39,7 @@ __all__ = [
     "AddressGuard",
     "BlockedAddress",
     "CheckedTarget",
+    "GuardedAsyncNetworkBackend",
     "GuardedNetworkBackend",
     "parse_networks",
     "system_resolver",
@@ -244,24 +247,14 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
                 continue
-            self._check_peer(stream, host)
+            try:
+                _check_peer(self.guard, stream, host)
+            except BlockedAddress:
+                stream.close()
+                raise
             return stream
         assert last_error is not None
         raise last_error
-
-    def _check_peer(self, stream: httpcore.NetworkStream, host: str) -> None:
-        sock = stream.get_extra_info("socket")
-        if sock is None:
-            return
-        try:
-            peer = sock.getpeername()[0]
-        except OSError:
-            return
-        try:
-            self.guard.check_address(str(peer), host=host)
-        except BlockedAddress:
-            stream.close()
-            raise
 
     def connect_unix_socket(
         self,
@@ -273,3 +266,87 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+class GuardedAsyncNetworkBackend(httpcore.AsyncNetworkBackend):
+    """:class:`GuardedNetworkBackend` for asyncio (used by :class:`ingest.fetch.AsyncFetcher`).
+
+    Name resolution runs in a worker thread (getaddrinfo blocks); an IP literal is checked
+    in place, without the thread hop.
+    """
+
+    def __init__(
+        self, guard: AddressGuard, inner: httpcore.AsyncNetworkBackend | None = None
+    ) -> None:
+        self.guard = guard
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[tuple[int, int, int | bytes | None]] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if _is_ip_literal(host):
+            addresses = self.guard.resolve(host, port)
+        else:
+            addresses = await anyio.to_thread.run_sync(self.guard.resolve, host, port)
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                stream = await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,  # type: ignore[arg-type]
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+                continue
+            try:
+                _check_peer(self.guard, stream, host)
+            except BlockedAddress:
+                await stream.aclose()
+                raise
+            return stream
+        assert last_error is not None
+        raise last_error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[tuple[int, int, int | bytes | None]] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddress("blocked_address", "unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_peer(
+    guard: AddressGuard, stream: httpcore.NetworkStream | httpcore.AsyncNetworkStream, host: str
+) -> None:
+    """Second line of defence: the connected socket's peer must be a permitted address.
+
+    Raises :class:`BlockedAddress`; the caller closes the stream.
+    """
+    sock = stream.get_extra_info("socket")
+    if sock is None:
+        return
+    try:
+        peer = sock.getpeername()[0]
+    except OSError:
+        return
+    guard.check_address(str(peer), host=host)

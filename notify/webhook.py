@@ -1,76 +1,130 @@
-"""Webhook delivery signed the Standard Webhooks way (webhook-id, -timestamp, -signature).
+"""Webhooks signed the Standard Webhooks way (https://www.standardwebhooks.com/).
 
-The signature is HMAC-SHA256 over ``id.timestamp.body`` with the subscriber's secret, read
-from the environment variable the subscription names, so secrets never sit in the
-database or the logs.
+Headers ``webhook-id`` (the delivery's idempotency key, the same on every attempt),
+``webhook-timestamp`` (seconds, the attempt's time) and ``webhook-signature``: one
+``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` per secret, space-separated, so a
+receiver rotating its secret accepts the old and the new one. Secrets are ``whsec_`` +
+base64 as the specification has them (any other string is used as raw bytes).
 """
 
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import json
-import os
+import secrets
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from storage.models import Alert
+SECRET_PREFIX = "whsec_"
+# Statuses whose Retry-After the sender honours.
+RETRY_AFTER_STATUSES = (429, 503)
 
-PAYLOAD_VERSION = 1
+
+@dataclass(frozen=True)
+class SendResult:
+    """One attempt's outcome, as the outbox records it."""
+
+    ok: bool
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+    retry_after: float | None = None  # seconds the receiver asked us to wait
+    gone: bool = False  # 410: the receiver wants no more
 
 
-def alert_payload(alert: Alert, public_url: str) -> dict[str, Any]:
-    return {
-        "version": PAYLOAD_VERSION,
-        "type": f"alert.{alert.kind}",
-        "alert": {
-            "id": alert.id,
-            "kind": alert.kind,
-            "summary": alert.summary,
-            "story_id": alert.story_id,
-            "story_url": f"{public_url.rstrip('/')}/stories/{alert.story_id}",
-            "article_id": alert.article_id,
-            "stance": alert.stance,
-            "score": alert.score,
-            "contradicts": alert.contradicts,
-            "evidence": alert.evidence,
-            "new_sources": alert.new_sources,
-            "created_at": alert.created_at.isoformat() + "Z",
-        },
-    }
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret[len(SECRET_PREFIX) :] + "==")
+    return secret.encode()
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The ``v1,<base64>`` signature; a ``whsec_`` secret is base64, others are raw bytes."""
-    key = base64.b64decode(secret[6:]) if secret.startswith("whsec_") else secret.encode()
+    """The ``v1,<base64>`` signature of one message with one secret."""
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 
-def send_webhook(
-    url: str, payload: dict[str, Any], message_id: str, secret_env: str | None
-) -> str | None:
-    """POST the payload; return None on success or a short error for the outbox record."""
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    timestamp = int(time.time())
+def signed_headers(
+    message_id: str, timestamp: int, body: bytes, secret_list: list[str]
+) -> dict[str, str]:
     headers = {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
     }
-    secret = os.environ.get(secret_env) if secret_env else None
-    if secret:
+    if secret_list:
         headers["webhook-signature"] = " ".join(
-            sign(s, message_id, timestamp, body) for s in secret.split()
+            sign(s, message_id, timestamp, body) for s in secret_list
         )
+    return headers
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def send_webhook(
+    url: str,
+    payload: dict[str, Any],
+    message_id: str,
+    secret_list: list[str],
+    timeout: float,
+    user_agent: str,
+) -> SendResult:
+    """POST one signed message; any 2xx is success, redirects are not followed."""
+    body = encode(payload)
+    headers = signed_headers(message_id, int(time.time()), body, secret_list)
+    headers["user-agent"] = user_agent
+    started = time.monotonic()
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=10.0)
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as error:
-        return f"{type(error).__name__}: {error}"
-    if response.status_code >= 300:
-        return f"http_{response.status_code}"
-    return None
+        return SendResult(False, _ms(started), error=f"{type(error).__name__}: {error}"[:300])
+    code = response.status_code
+    if 200 <= code < 300:
+        return SendResult(True, _ms(started), status_code=code)
+    retry_after = (
+        parse_retry_after(response.headers.get("retry-after"))
+        if code in RETRY_AFTER_STATUSES
+        else None
+    )
+    return SendResult(
+        False,
+        _ms(started),
+        status_code=code,
+        error=f"HTTP {code}",
+        retry_after=retry_after,
+        gone=code == 410,
+    )
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
 
 from storage.models import Lock, utcnow
 
@@ -37,8 +37,10 @@ def get_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create missing tables and the lock rows."""
-    SQLModel.metadata.create_all(engine)
+    """Migrate the schema to the newest version and create the lock rows."""
+    from storage.migrate import upgrade
+
+    upgrade(engine.url.render_as_string(hide_password=False))
     with Session(engine) as session:
         if session.get(Lock, STORY_ASSIGNMENT) is None:
             session.add(Lock(name=STORY_ASSIGNMENT))

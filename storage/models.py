@@ -40,8 +40,20 @@ class Feed(SQLModel, table=True):
     last_error_at: datetime | None = None
     last_success_at: datetime | None = None
     next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    # The interval in force: adapted to the feed's publishing rate unless the operator fixed it.
     poll_interval_seconds: int = 300
+    fixed_interval_seconds: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    last_polled_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error_reason: str | None = Field(default=None, max_length=64)
+    # No request before this time (the server's Retry-After), whatever the schedule says.
+    retry_after_until: datetime | None = None
+    # Start of the current run of failures; broken once it lasts (still polled, not dropped).
+    failing_since: datetime | None = None
+    broken_since: datetime | None = None
+    # Non-fatal problems of the last parsed body (duplicate GUIDs, bad dates, malformed XML).
+    last_problems: list[str] = json_column()
 
 
 class Outlet(SQLModel, table=True):
@@ -75,9 +87,40 @@ class Article(SQLModel, table=True):
     status: str = Field(default="pending", index=True)
     error_reason: str | None = None
     error_message: str | None = None
+    # A fetch that failed for a passing reason (429, 503, 5xx, timeout, network) is tried
+    # again at retry_at, a few times, before the article is given up as failed.
+    fetch_attempts: int = 0
+    retry_at: datetime | None = Field(default=None, index=True)
+    # Non-fatal problems met on the way (a wrong charset, a date clamped), for operators.
+    problems: list[str] = json_column()
     decided_at: datetime | None = None
     duplicate_of_id: int | None = Field(default=None, foreign_key="article.id")
+    # How the copy was recognised: "url", "text" (same hash) or "near" (syndicated wire copy).
+    duplicate_kind: str | None = Field(default=None, max_length=16)
+    duplicate_similarity: float | None = None
+    # MinHash of the text (analysis.neardup), to recognise later syndicated copies.
+    minhash: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
+    # Re-fetching recent articles: validators for a polite conditional GET, and the count of
+    # changed texts seen (the versions are ArticleRevision rows).
+    etag: str | None = None
+    last_modified: str | None = None
+    last_refetched_at: datetime | None = None
+    revision_count: int = 0
+
+
+class ArticleRevision(SQLModel, table=True):
+    """One version of an article's text: 0 is the text first analysed, then each change."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    number: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(max_length=64)
+    fetched_at: datetime = Field(default_factory=utcnow)
 
 
 class Claim(SQLModel, table=True):

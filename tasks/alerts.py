@@ -1,6 +1,8 @@
-"""Alert decisions for an analysed article, written with their outbox rows, and delivery."""
+"""Alert decisions for an analysed article, written with their outbox rows (tasks.deliver sends)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import structlog
 from sqlmodel import Session, col, select
@@ -8,7 +10,7 @@ from sqlmodel import Session, col, select
 from analysis.alerts import PastAlert, Report, cites_for_claim
 from analysis.alerts import decide_alerts as decide
 from analysis.judgments import Stance
-from notify.webhook import alert_payload, send_webhook
+from notify.filters import AlertFacts, wants
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
 from storage.models import (
     Alert,
@@ -23,12 +25,10 @@ from storage.models import (
 )
 from storage.subscriptions import Delivery, Subscriber
 from tasks.context import engine
+from tasks.deliver import deliver
 from worker.app import app
-from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
-
-DELIVERY_RETRIES = 8
 
 
 @app.task(name="tasks.alerts.decide_alerts")
@@ -59,7 +59,7 @@ def decide_alerts(article_id: int) -> list[int]:
             for a in session.exec(select(Alert).where(Alert.story_id == story.id))
         ]
         decisions = decide(claim.text, new, earlier, past)
-        subscribers = session.exec(select(Subscriber).where(Subscriber.active == True)).all()  # noqa: E712
+        outlets = {r.article_id: r.outlet for r in [new, *earlier]}
         delivery_ids: list[int] = []
         for decision in decisions:
             alert = Alert(
@@ -77,12 +77,12 @@ def decide_alerts(article_id: int) -> list[int]:
             )
             session.add(alert)
             session.flush()
-            for subscriber in subscribers:
-                if _wants(subscriber, alert):
-                    delivery = Delivery(alert_id=alert.id, subscriber_id=subscriber.id)  # type: ignore[arg-type]
-                    session.add(delivery)
-                    session.flush()
-                    delivery_ids.append(delivery.id)  # type: ignore[arg-type]
+            delivery_ids += write_deliveries(
+                session,
+                alert,
+                claim,
+                [o for a in [article_id, *decision.contradicts] if (o := outlets.get(a))],
+            )
             log.info(
                 "alert raised",
                 kind=decision.kind,
@@ -125,37 +125,26 @@ def _report(session: Session, article: Article, claim: Claim) -> Report:
     )
 
 
-def _wants(subscriber: Subscriber, alert: Alert) -> bool:
-    if subscriber.kinds and alert.kind not in subscriber.kinds:
-        return False
-    return subscriber.story_id is None or subscriber.story_id == alert.story_id
-
-
-@app.task(name="tasks.alerts.deliver", bind=True, max_retries=DELIVERY_RETRIES)
-def deliver(self, delivery_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Send one outbox row; the delivery id is the idempotency key the receiver sees."""
-    with session_scope(engine()) as session:
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status != "pending":
-            return
-        alert = session.get(Alert, delivery.alert_id)
-        subscriber = session.get(Subscriber, delivery.subscriber_id)
-        assert alert is not None and subscriber is not None
-        delivery.attempts += 1
-        attempt = delivery.attempts
-        payload = alert_payload(alert, get_settings().public_url)
-    error = send_webhook(
-        subscriber.channel_url, payload, f"delivery-{delivery_id}", subscriber.secret_env
+def write_deliveries(
+    session: Session, alert: Alert, claim: Claim, outlets: Iterable[str]
+) -> list[int]:
+    """Write a new alert's outbox rows, one per active subscriber whose filters want it, in
+    the alert's transaction; return those to send now (digests wait, ``held``)."""
+    facts = AlertFacts(
+        kind=alert.kind,
+        story_id=alert.story_id,
+        claim_keys=frozenset({str(claim.id), *([claim.external_id] if claim.external_id else [])}),
+        outlets=frozenset(outlets),
+        score=alert.score,
     )
-    with session_scope(engine()) as session:
-        delivery = session.get(Delivery, delivery_id)
-        assert delivery is not None
-        if error is None:
-            delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
-        else:
-            delivery.last_error = error
-            if attempt > DELIVERY_RETRIES:
-                delivery.status = "failed"
-    if error is not None and attempt <= DELIVERY_RETRIES:
-        log.warning("delivery failed, will retry", delivery_id=delivery_id, error=error)
-        raise self.retry(countdown=min(2**attempt, 600))
+    ids = []
+    for subscriber in session.exec(select(Subscriber).where(Subscriber.status == "active")):
+        if not wants(subscriber, facts):
+            continue
+        status = "held" if subscriber.digest_minutes else "pending"
+        delivery = Delivery(alert_id=alert.id, subscriber_id=subscriber.id, status=status)  # type: ignore[arg-type]
+        session.add(delivery)
+        session.flush()
+        if status == "pending":
+            ids.append(delivery.id)
+    return ids  # type: ignore[return-value]

@@ -8,23 +8,32 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from courlan import normalize_url
-from sqlmodel import Session, or_, select
+from sqlalchemy import update
+from sqlmodel import Session, col, or_, select
 
+from analysis.neardup import closest_copy, signature
 from analysis.outlets import normalise_outlet, outlet_from_url
 from ingest.errors import IngestError
+from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
+from ingest.schedule import Bounds, next_poll_after_failure
 from storage.db import session_scope
-from storage.models import Article, Outlet, as_utc
+from storage.models import Article, Outlet, as_utc, utcnow
 from tasks.context import engine, fetcher
 from worker.app import app
+from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
 NEXT_STEP = {"pending": "fetch", "fetched": "extract", "extracted": "dedup"}
+# Articles that cannot be the original of a copy: not read yet, failed, or copies themselves.
+NOT_ORIGINALS = ("failed", "duplicate", "pending", "fetched")
+# A due retry handed to a task is not handed out again for this long.
+RETRY_LEASE = timedelta(minutes=10)
 
 
 def fail(article_id: int, reason: str, message: str) -> None:
@@ -49,17 +58,45 @@ def fetch_article(article_id: int) -> None:
     try:
         result = fetcher().fetch(url, accept="html")
     except IngestError as error:
-        fail(article_id, error.reason, str(error))
+        if not _postpone(article_id, error):
+            fail(article_id, error.reason, str(error))
         return
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "pending":
             return
-        article.html = result.body.decode(result.encoding or "utf-8", errors="replace")
+        article.error_reason = article.error_message = article.retry_at = None
+        article.html, _codec, problems = decode_html(result.body, result.encoding)
+        article.problems = [*result.problems, *problems]
         article.url = result.url
+        article.etag, article.last_modified = result.etag, result.last_modified
         article.status = "fetched"
     log.info("article fetched", article_id=article_id, url=result.url, bytes=len(result.body))
     extract_article.delay(article_id)
+
+
+def _postpone(article_id: int, error: IngestError) -> bool:
+    """Schedule another fetch after a passing failure; False when it is not worth one."""
+    if not error.transient:
+        return False
+    settings = get_settings()
+    now = utcnow()
+    with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        if article is None or article.fetch_attempts + 1 >= settings.article_fetch_attempts:
+            return False
+        article.fetch_attempts += 1
+        article.error_reason, article.error_message = error.reason, str(error)
+        article.retry_at = next_poll_after_failure(
+            now, article.fetch_attempts,
+            Bounds(settings.min_poll_interval_seconds, settings.max_poll_interval_seconds),
+            cap_seconds=settings.max_backoff_seconds,
+            retry_after=as_utc(getattr(error, "retry_after", None)),
+        )
+        attempts, retry_at = article.fetch_attempts, article.retry_at
+    log.info("article fetch postponed", article_id=article_id, url=error.url,
+             reason=error.reason, attempts=attempts, retry_at=retry_at.isoformat())
+    return True
 
 
 @app.task(name="tasks.articles.extract_article")
@@ -83,6 +120,9 @@ def extract_article(article_id: int) -> None:
         article.author = article.author or extracted.author
         article.language = extracted.language
         article.published_at = article.published_at or as_utc(extracted.published_at)
+        if article.published_at is None:
+            article.problems = [*article.problems, "no_date: neither the feed nor the page "
+                                "gives a date; the discovery time stands in"]
         article.canonical_url = extracted.canonical_url or article.canonical_url
         if article.outlet_id is None:
             name = normalise_outlet(extracted.site_name or outlet_from_url(url))
@@ -94,14 +134,20 @@ def extract_article(article_id: int) -> None:
 
 @app.task(name="tasks.articles.dedup_article")
 def dedup_article(article_id: int) -> None:
-    """Link a copy of an article seen before (same canonical URL or same text) to it."""
+    """Link a copy of an article seen before to it, so one report is analysed once.
+
+    A copy has the same canonical URL, the same text, or nearly the same text (a syndicated
+    wire story under another outlet's name: the copy keeps its own outlet, linked).
+    """
     from tasks.analyse import analyse_article
 
+    settings = get_settings()
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "extracted":
             return
         article.content_hash = content_hash(article.text or "")
+        article.minhash = signature(article.text or "")
         url = article.canonical_url or article.url
         article.canonical_url = _canonical(url) if url else None
         same = [Article.content_hash == article.content_hash]
@@ -110,26 +156,44 @@ def dedup_article(article_id: int) -> None:
         original = session.exec(
             select(Article)
             .where(Article.id != article_id, or_(*same))
-            .where(Article.status.not_in(["failed", "duplicate", "pending", "fetched"]))  # type: ignore[attr-defined]
-            .order_by(Article.id)  # type: ignore[arg-type]
+            .where(col(Article.status).not_in(NOT_ORIGINALS))
+            .order_by(col(Article.id))
         ).first()
         if original is not None:
-            article.status, article.duplicate_of_id = "duplicate", original.id
-        else:
-            article.status = "deduplicated"
-    if original is not None:
-        log.info("article is a duplicate", article_id=article_id, duplicate_of=original.id)
+            kind = "text" if original.content_hash == article.content_hash else "url"
+            article.duplicate_of_id, article.duplicate_kind = original.id, kind
+        elif article.minhash is not None:
+            since = utcnow() - timedelta(hours=settings.near_duplicate_window_hours)
+            candidates = session.exec(
+                select(Article.id, Article.minhash).where(
+                    Article.id != article_id,
+                    col(Article.status).not_in(NOT_ORIGINALS),
+                    col(Article.minhash).is_not(None),
+                    Article.discovered_at >= since,
+                )
+            ).all()
+            match = closest_copy(article.minhash, candidates, settings.near_duplicate_threshold)
+            if match is not None:
+                article.duplicate_of_id, article.duplicate_kind = match.article_id, "near"
+                article.duplicate_similarity = match.similarity
+        article.status = "duplicate" if article.duplicate_of_id else "deduplicated"
+        duplicate_of, kind = article.duplicate_of_id, article.duplicate_kind
+    if duplicate_of is not None:
+        log.info("article is a duplicate", article_id=article_id, duplicate_of=duplicate_of,
+                 kind=kind)
         return
     analyse_article.delay(article_id)
 
 
 def resume_stalled(before: datetime) -> None:
-    """Re-enqueue articles discovered before `before` and still between steps."""
+    """Re-enqueue articles discovered before `before` and still between steps (a lost
+    message, a dead worker), and the fetches whose retry time has come."""
     with session_scope(engine()) as session:
         stalled = session.exec(
             select(Article.id, Article.status).where(
-                Article.discovered_at < before,
                 Article.status.in_([*NEXT_STEP, "deduplicated", "analysed"]),  # type: ignore[attr-defined]
+                col(Article.retry_at).is_(None),
+                Article.discovered_at < before,
             )
         ).all()
     from tasks.alerts import decide_alerts
@@ -144,6 +208,22 @@ def resume_stalled(before: datetime) -> None:
     }
     for article_id, status in stalled:
         steps[status].delay(article_id)
+    retry_due_fetches()
+
+
+def retry_due_fetches() -> list[int]:
+    """Enqueue the postponed fetches that are due, leased so the next sweep skips them."""
+    now = utcnow()
+    with session_scope(engine()) as session:
+        ids = list(session.exec(
+            select(Article.id).where(Article.status == "pending", col(Article.retry_at) <= now)
+        ).all())
+        if ids:
+            session.exec(update(Article).where(col(Article.id).in_(ids))  # type: ignore[call-overload]
+                         .values(retry_at=now + RETRY_LEASE))
+    for article_id in ids:
+        fetch_article.delay(article_id)
+    return ids  # type: ignore[return-value]
 
 
 def outlet_id(session: Session, name: str | None) -> int | None:

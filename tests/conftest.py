@@ -21,6 +21,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ingest.archive import load_archive
+from ingest.fakefeed import FakeFeed
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEEDS = ROOT / "seeds"
@@ -80,6 +83,15 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     yield f"{base}/{name}"
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fake_feed() -> Iterator[FakeFeed]:
+    """The seeds as an RSS feed on loopback, publishing an article at each release_next()."""
+    feed = FakeFeed(load_archive(SEEDS), release="manual")
+    feed.start()
+    yield feed
+    feed.stop()
 
 
 @pytest.fixture

@@ -220,3 +220,23 @@ def test_unsafe_links_are_dropped() -> None:
     body = rss_items("<guid>1</guid><title>A</title><link>javascript:alert(1)</link>")
     entry = parse_feed(body, FEED_URL, {}, now=NOW).entries[0]
     assert entry.url is None and entry.guid == "1"
+
+
+def test_utf8_body_wins_over_a_wrong_charset_header() -> None:
+    body = rss_items("<guid>1</guid><title>Zürich tram vote</title>")
+    feed = parse_feed(body, FEED_URL, {"content-type": "application/rss+xml; charset=ISO-8859-1"})
+    assert feed.entries[0].title == "Zürich tram vote"
+    assert feed.problems == [
+        "bad_charset: Content-Type says ISO-8859-1 but the body is UTF-8; read as UTF-8"
+    ]
+    # A Latin-1 body is left to the header (and feedparser's own detection).
+    latin = rss_items("<guid>1</guid><title>Zürich tram vote</title>").decode().encode("latin-1")
+    feed = parse_feed(latin, FEED_URL, {"content-type": "application/rss+xml; charset=ISO-8859-1"})
+    assert feed.entries[0].title == "Zürich tram vote" and feed.problems == []
+
+
+def test_rss_ttl_is_read_in_seconds() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><ttl>45</ttl>'
+            b"<item><guid>1</guid><title>A</title></item></channel></rss>")
+    assert parse_feed(body, FEED_URL, {}).ttl_seconds == 45 * 60
+    assert parse_feed(rss_items("<guid>1</guid><title>A</title>"), FEED_URL, {}).ttl_seconds is None

@@ -6,6 +6,7 @@ loopback fake feed would.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import shutil
@@ -25,7 +26,14 @@ import pytest
 
 from ingest.errors import BlockedAddress, FetchError
 from ingest.extract import extract_article
-from ingest.fetch import DEFAULT_USER_AGENT, Fetcher, FetchSettings, parse_retry_after
+from ingest.fetch import (
+    DEFAULT_USER_AGENT,
+    AsyncFetcher,
+    Fetcher,
+    FetchResult,
+    FetchSettings,
+    parse_retry_after,
+)
 from ingest.guard import AddressGuard
 
 Route = Callable[[BaseHTTPRequestHandler], None]
@@ -121,10 +129,63 @@ def server() -> Iterator[Server]:
     srv.stop()
 
 
+class BlockingAsyncFetcher:
+    """An :class:`AsyncFetcher` driven from synchronous tests, on its own event loop thread.
+
+    Every fetcher test runs against both fetchers: they share their checks, and this proves it.
+    """
+
+    def __init__(self, settings: FetchSettings, guard: AddressGuard | None = None) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._async = self._run(self._make(settings, guard))
+        self._client = self  # for tests that bypass the pre-check and use the client directly
+
+    @staticmethod
+    async def _make(settings: FetchSettings, guard: AddressGuard | None) -> AsyncFetcher:
+        return AsyncFetcher(settings, guard=guard)
+
+    def _run(self, coro):  # type: ignore[no-untyped-def]
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def fetch(self, url: str, **kwargs: object) -> FetchResult:
+        return self._run(self._async.fetch(url, **kwargs))  # type: ignore[arg-type]
+
+    def get(self, url: str) -> object:
+        return self._run(self._async._pool.request("GET", url))
+
+    def close(self) -> None:
+        self._run(self._async.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+
+@contextlib.contextmanager
+def make_fetcher(
+    kind: str, settings: FetchSettings, guard: AddressGuard | None = None
+) -> Iterator[Fetcher]:
+    if kind == "sync":
+        with Fetcher(settings, guard=guard) as f:
+            yield f
+        return
+    f = BlockingAsyncFetcher(settings, guard)
+    try:
+        yield f  # type: ignore[misc]
+    finally:
+        f.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
+def fetcher(kind: str) -> Iterator[Fetcher]:
     settings = FetchSettings(connect_timeout=1.0, read_timeout=0.5, allowed_networks=ALLOW_LOOPBACK)
-    with Fetcher(settings) as f:
+    with make_fetcher(kind, settings) as f:
         yield f
 
 
@@ -329,10 +390,10 @@ def test_redirect_to_other_loopback_server_is_never_contacted(
         other.stop()
 
 
-def test_connects_to_resolved_address_with_original_host_header(server: Server) -> None:
+def test_connects_to_resolved_address_with_original_host_header(server: Server, kind: str) -> None:
     server.routes["/p"] = lambda r: send(r, 200, PAGE)
     guard = AddressGuard(ALLOW_LOOPBACK, resolver=lambda host, port: ["127.0.0.1"])
-    with Fetcher(FetchSettings(allowed_networks=ALLOW_LOOPBACK), guard=guard) as f:
+    with make_fetcher(kind, FetchSettings(allowed_networks=ALLOW_LOOPBACK), guard) as f:
         result = f.fetch(f"http://news.example:{server.port}/p")
     assert result.body == PAGE
     assert server.log[-1][1]["host"] == f"news.example:{server.port}"
@@ -476,7 +537,7 @@ def test_wrong_charset_is_survived_and_recorded(server: Server, fetcher: Fetcher
 
 
 def test_https_verifies_the_host_name_while_connecting_to_the_checked_address(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
     """TLS to news.example (resolved by the guard to 127.0.0.1): SNI and certificate checks
     use the name, the TCP connection goes to the approved address."""
@@ -497,7 +558,7 @@ def test_https_verifies_the_host_name_while_connecting_to_the_checked_address(
     try:
         guard = AddressGuard(ALLOW_LOOPBACK, resolver=lambda host, port: ["127.0.0.1"])
         settings = FetchSettings(ca_bundle=str(cert), allowed_networks=ALLOW_LOOPBACK)
-        with Fetcher(settings, guard=guard) as f:
+        with make_fetcher(kind, settings, guard) as f:
             result = f.fetch(f"https://news.example:{srv.port}/secure", accept="html")
             assert result.body == PAGE
             assert srv.log[-1][1]["host"] == f"news.example:{srv.port}"
@@ -521,3 +582,11 @@ def test_invalid_location_and_unknown_charset(server: Server, fetcher: Fetcher) 
     article = extract_article(result.body, result.url, result.encoding)
     assert "council approved" in article.text
     assert article.problems == ("bad_charset: unknown declared charset 'x-klingon'",)
+
+
+def test_which_fetch_errors_are_worth_another_try() -> None:
+    assert FetchError("http_429").transient and FetchError("timeout").transient
+    assert FetchError("http_error", status=502).transient
+    assert not FetchError("http_error", status=404).transient
+    assert not FetchError("blocked_address").transient
+    assert not FetchError("decompression_bomb").transient

@@ -43,9 +43,25 @@ def rss(host: str) -> str:
     )
 
 
+REQUESTS: list[tuple[str, dict[str, str]]] = []
+FEED_ETAG = '"feed-v1"'
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        REQUESTS.append((self.path, dict(self.headers.items())))
         host = self.headers["Host"]
+        if self.path == "/feed.xml" and self.headers.get("If-None-Match") == FEED_ETAG:
+            self.send_response(304)
+            self.send_header("ETag", FEED_ETAG)
+            self.end_headers()
+            return
+        if self.path == "/ratelimited":
+            self.send_response(429)
+            self.send_header("Retry-After", "3600")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         routes = {
             "/feed.xml": (200, "application/rss+xml", rss(host).encode()),
             "/article.html": (200, "text/html; charset=utf-8", ARTICLE.encode()),
@@ -59,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
         status, ctype, body = routes.get(self.path, (404, "text/plain", b"not found"))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if self.path == "/feed.xml":
+            self.send_header("ETag", FEED_ETAG)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -69,6 +87,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
+    REQUESTS.clear()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -83,7 +102,9 @@ def test_each_bad_feed_and_article_is_recorded_and_the_rest_goes_on(
         "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
         "CLAIMWATCH_READ_TIMEOUT": "1",
     }
-    paths = ["/feed.xml", "/page.html", "/error", "/garbage", "/slow", "/missing-feed"]
+    paths = [
+        "/feed.xml", "/page.html", "/error", "/garbage", "/slow", "/missing-feed", "/ratelimited",
+    ]
     for path in paths:
         run_cli(["feeds", "add", server + path], env, tmp_path)
     results = {
@@ -106,11 +127,18 @@ def test_each_bad_feed_and_article_is_recorded_and_the_rest_goes_on(
         ("/garbage", "not_a_feed"),
         ("/slow", "timeout"),
         ("/missing-feed", "http_error"),
+        ("/ratelimited", "http_429"),
     ]:
         assert results[path]["status"] == "error", path
         assert results[path]["last_error"].startswith(reason), (path, results[path])
     listed = json.loads(run_cli(["feeds", "list", "--json"], env, tmp_path))
     assert {f["url"].removeprefix(server): f["status"] for f in listed}["/feed.xml"] == "ok"
-    # A second poll right away finds nothing new and loses nothing.
+    assert results["/ratelimited"]["retry_after_until"] is not None
+    # A second poll right away finds nothing new and loses nothing: the unchanged feed is
+    # asked with its validator and answers 304; the rate-limited one is not asked at all.
     again = json.loads(run_cli(["poll-once", "--all", "--json"], env, tmp_path))
     assert sum(r["new_articles"] for r in again) == 0
+    feed_requests = [headers for path, headers in REQUESTS if path == "/feed.xml"]
+    assert len(feed_requests) == 2 and feed_requests[1].get("If-None-Match") == FEED_ETAG
+    assert {r["url"].removeprefix(server): r for r in again}["/feed.xml"]["http_status"] == 304
+    assert [path for path, _ in REQUESTS].count("/ratelimited") == 1

@@ -6,21 +6,16 @@ feed publishes one article at a time and the test waits for each to be decided.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from conftest import CHECKER, OPERATOR_CLAIM, ROOT, SEEDS, check_report, load_report, run_cli
+from conftest import CHECKER, OPERATOR_CLAIM, check_report, load_report, run_cli
+from processes import start, stop, wait_decided
 from seeds_expectations import SEED_IDS, assert_seeds_story
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
 from worker.settings import Settings
 
@@ -30,15 +25,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def fake_feed() -> Iterator[FakeFeed]:
-    feed = FakeFeed(load_archive(SEEDS), release="manual")
-    feed.start()
-    yield feed
-    feed.stop()
-
-
 def pipeline_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """Settings for a fast loop: beat every second, feeds allowed on loopback only."""
     redis.Redis.from_url(redis_url).flushdb()
     return {
         "CLAIMWATCH_DATABASE_URL": database_url,
@@ -49,52 +37,35 @@ def pipeline_env(database_url: str, redis_url: str) -> dict[str, str]:
     }
 
 
+def publish_one_by_one(feed: FakeFeed, env: dict[str, str], processes: list, cwd: Path) -> None:
+    db = create_engine(Settings(database_url=env["CLAIMWATCH_DATABASE_URL"]).database_url)
+    try:
+        for seed_id in SEED_IDS:
+            feed.release_next()
+            wait_decided(db, seed_id, processes, cwd)
+    finally:
+        db.dispose()
+
+
 def run_story(feed: FakeFeed, env: dict[str, str], tmp_path: Path, claim: bool) -> dict:
     run_cli(["feeds", "add", feed.url, "--interval", "1"], env, tmp_path)
     if claim:
         run_cli(
             ["claims", "add", OPERATOR_CLAIM["text"], "--id", OPERATOR_CLAIM["id"]], env, tmp_path
         )
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "run", "--concurrency", "2"],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_FORMAT": "json", **env},
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    worker = start(
+        [sys.executable, "-m", "worker.cli", "run", "--concurrency", "2"], env, tmp_path, "worker"
     )
-    db = create_engine(Settings(database_url=env["CLAIMWATCH_DATABASE_URL"]).database_url)
     try:
-        for seed_id in SEED_IDS:
-            feed.release_next()
-            wait_decided(db, seed_id, worker, tmp_path / "worker.log")
+        publish_one_by_one(feed, env, [worker], tmp_path)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-        db.dispose()
+        stop([worker])
     report = tmp_path / "report.json"
     run_cli(["report", "--output", str(report)], env, tmp_path)
     # Every article page was fetched over HTTP from the fake feed by the worker.
     fetched = {path for _, path, _ in feed.requests if path.startswith("/articles/")}
     assert len(fetched) == len(SEED_IDS)
     return load_report(report) | {"path": str(report)}
-
-
-def wait_decided(
-    db, seed_id: str, worker: subprocess.Popen, log: Path, timeout: float = 60
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert worker.poll() is None, log.read_text()[-5000:]
-        with db.connect() as conn:
-            status = conn.execute(
-                text("SELECT status FROM article WHERE external_id = :id"), {"id": seed_id}
-            ).scalar()
-        if status in ("decided", "failed", "duplicate"):
-            assert status == "decided", f"{seed_id}: {status}"
-            return
-        time.sleep(0.25)
-    pytest.fail(f"{seed_id} not decided within {timeout} s:\n{log.read_text()[-5000:]}")
 
 
 def test_worker_and_beat_on_redis_with_sqlite(

@@ -7,7 +7,14 @@ from celery import Celery
 from worker.metrics import install_task_timing, redis_client
 from worker.settings import get_settings
 
-TASK_MODULES = ["tasks.feeds", "tasks.articles", "tasks.analyse", "tasks.alerts"]
+TASK_MODULES = [
+    "tasks.feeds",
+    "tasks.articles",
+    "tasks.analyse",
+    "tasks.alerts",
+    "tasks.deliver",
+    "tasks.revisions",
+]
 
 
 def create_app() -> Celery:
@@ -37,6 +44,18 @@ def create_app() -> Celery:
             "schedule-due-feeds": {
                 "task": "tasks.feeds.schedule_due_feeds",
                 "schedule": settings.beat_interval_seconds,
+            },
+            "schedule-revision-checks": {
+                "task": "tasks.revisions.schedule_revision_checks",
+                "schedule": settings.revision_sweep_seconds,
+            },
+            "sweep-outbox": {
+                "task": "tasks.deliver.sweep_outbox",
+                "schedule": get_settings().delivery_sweep_seconds,
+            },
+            "check-operations": {
+                "task": "tasks.deliver.check_operations",
+                "schedule": get_settings().delivery_sweep_seconds,
             },
         },
         timezone="UTC",

@@ -14,6 +14,7 @@ import redis
 import structlog
 from celery.beat import PersistentScheduler
 
+from worker.metrics import redis_client
 from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
@@ -33,8 +34,7 @@ class SingleBeatScheduler(PersistentScheduler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.owner = uuid.uuid4().hex
-        url = get_settings().broker_url
-        self.redis = redis.Redis.from_url(url) if url.startswith(("redis://", "rediss://")) else None
+        self.redis = redis_client(get_settings().broker_url)
         self.leading = False
         super().__init__(*args, **kwargs)
 

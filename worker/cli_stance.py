@@ -1,7 +1,7 @@
 """`claimwatch train stance` and `claimwatch eval fnc1`: reproduce and measure the stance model.
 
-Wired into the main CLI with `add_stance_commands(subparsers)`; kept separate so the stance
-engine can be trained and evaluated without the worker's settings, database or broker.
+Registered in the main CLI (`worker/cli.py`) with `add_stance_commands(subparsers)`; the
+commands need no settings, database or broker.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
         help="output folder (default: the shipped analysis/stance/model)",
     )
     ts.add_argument("--seed", type=int, default=None, help="split and model seed")
-    ts.set_defaults(func=_cmd_train_stance)
+    ts.set_defaults(handler=_cmd_train_stance)
 
     ev = subparsers.add_parser("eval", help="evaluate shipped models")
     ev_sub = ev.add_subparsers(dest="eval_what", required=True)
@@ -59,7 +59,7 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
         default=None,
         help="write CSV Headline,Body ID,Stance in input row order",
     )
-    ef.set_defaults(func=_cmd_eval_fnc1)
+    ef.set_defaults(handler=_cmd_eval_fnc1)
 
 
 def _cmd_train_stance(args: argparse.Namespace) -> int:
@@ -104,15 +104,3 @@ def _cmd_eval_fnc1(args: argparse.Namespace) -> int:
     else:
         print(format_report(rep))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone harness until the commands are wired into `claimwatch`."""
-    parser = argparse.ArgumentParser(prog="claimwatch")
-    add_stance_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

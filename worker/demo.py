@@ -20,8 +20,10 @@ from sqlmodel import col, select
 
 from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
+from ingest.feedlist import FeedSpec
 from storage.db import session_scope
-from storage.models import Article, Feed
+from storage.feeds import add_feeds
+from storage.models import Article
 from storage.report import build_report
 from worker.settings import get_settings
 from worker.summary import alert_block, article_line, story_block
@@ -40,7 +42,10 @@ def demo_environment(data: Path) -> dict[str, str]:
     }
 
 
-def run_demo(seeds: Path, data: Path, *, per_article_timeout: float) -> int:
+def run_demo(
+    seeds: Path, data: Path, *, per_article_timeout: float, serve_port: int | None = None
+) -> int:
+    """Run the story; with `serve_port`, then serve the web app over the demo's database."""
     started = time.monotonic()
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -52,7 +57,7 @@ def run_demo(seeds: Path, data: Path, *, per_article_timeout: float) -> int:
     feed = FakeFeed(items, release="manual")
     feed.start()
     with session_scope(engine()) as session:
-        session.add(Feed(url=feed.url, poll_interval_seconds=1))
+        add_feeds(session, [FeedSpec(feed.url)], interval=1)
     print(f"fake feed: {feed.url} ({len(items)} articles, published one by one)")
     print(f"data: {data.resolve()}\nstarting a Celery worker with beat ...\n")
     worker = subprocess.Popen(
@@ -95,11 +100,26 @@ def run_demo(seeds: Path, data: Path, *, per_article_timeout: float) -> int:
     print()
     for story in report["stories"]:
         print(story_block(story, report["alerts"]))
-    print(
-        f"\ndone in {time.monotonic() - started:.1f} s; "
-        f"browse the data with CLAIMWATCH_DATABASE_URL={os.environ['CLAIMWATCH_DATABASE_URL']}"
-    )
+    print(f"\ndone in {time.monotonic() - started:.1f} s")
+    if serve_port is None:
+        print(
+            "see the story page: claimwatch demo --serve (or, over this data: "
+            f"CLAIMWATCH_DATABASE_URL={os.environ['CLAIMWATCH_DATABASE_URL']} claimwatch web)"
+        )
+    else:
+        _serve(serve_port, [f"/stories/{story['id']}" for story in report["stories"]])
     return 0 if ok else 1
+
+
+def _serve(port: int, pages: list[str]) -> None:
+    import uvicorn
+
+    from web.app import app_from_environment
+
+    for page in pages:
+        print(f"story page: http://127.0.0.1:{port}{page}")
+    print("serving until Ctrl-C", flush=True)
+    uvicorn.run(app_from_environment(), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _wait_for(external_id: str, timeout: float, worker: subprocess.Popen[bytes]) -> Article | None:

@@ -8,17 +8,18 @@ paths as a worker are exercised without a broker.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlmodel import select
 
-from analysis.matching import key_entities
 from analysis.outlets import normalise_outlet
 from ingest.archive import ArchiveArticle, load_archive
+from storage.claims import watch_claim
 from storage.db import session_scope
-from storage.models import Article, Claim, as_utc
+from storage.models import Article, as_utc
 from storage.report import build_report
 from tasks import articles as article_tasks
 from tasks.context import engine
@@ -42,15 +43,15 @@ def define_claims(claims: list[dict[str, str]]) -> None:
     """Store operator claims (idempotent by id; a changed text is updated)."""
     with session_scope(engine()) as session:
         for item in claims:
-            claim = session.exec(select(Claim).where(Claim.external_id == str(item["id"]))).first()
-            if claim is None:
-                claim = Claim(external_id=str(item["id"]), text=item["text"], origin="operator")
-                session.add(claim)
-            claim.text = item["text"]
-            claim.entity_keys = sorted(key_entities(item["text"]))
+            watch_claim(session, str(item["id"]), item["text"])
 
 
-def replay(path: Path, claims_file: Path | None = None) -> dict[str, Any]:
+def replay(
+    path: Path,
+    claims_file: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Replay the archive; `progress(done, total)` is called after each article."""
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     items = load_archive(path)
@@ -67,6 +68,8 @@ def replay(path: Path, claims_file: Path | None = None) -> dict[str, Any]:
                 log.exception("replay step failed", id=item.id)
                 article_tasks.fail(article_id, "internal_error", f"{type(error).__name__}: {error}")
         log.info("replayed", position=position, of=len(items), id=item.id)
+        if progress is not None:
+            progress(position, len(items))
     with session_scope(engine()) as session:
         return build_report(session, ids)
 

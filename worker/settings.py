@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,10 +29,44 @@ class Settings(BaseSettings):
     beat_interval_seconds: float = 10.0
     min_poll_interval_seconds: int = 60
     max_poll_interval_seconds: int = 3600
+    # Polling many feeds: feeds per poll task, requests in flight per task and per host.
+    poll_batch_size: int = 250
+    poll_concurrency: int = 16
+    poll_host_concurrency: int = 4
+    # A failing feed backs off up to this delay (it is marked broken, still polled at this
+    # rate, after failing for feed_broken_after_seconds).
+    max_backoff_seconds: int = 6 * 3600
+    # An article fetch failing for a passing reason is tried this many times in all.
+    article_fetch_attempts: int = 4
+    # Syndicated copies: texts at least this similar (estimated Jaccard of word shingles) to an
+    # article discovered within the window are linked to it, not analysed again.
+    near_duplicate_threshold: float = 0.6
+    near_duplicate_window_hours: float = 72.0
+    # Revisions: articles published within the window are re-fetched this often.
+    revision_window_hours: float = 48.0
+    revision_check_interval_seconds: float = 1800.0
+    revision_sweep_seconds: float = 300.0
     # A story stays open for new reports this long after its last one.
     story_window_days: int = 400
+    # Alert delivery.
+    # A delivery still failing this long after its alert is given up.
+    delivery_give_up_seconds: float = 24 * 3600
+    # Retry n waits backoff * 2**(n-1) (±20 % jitter), at most the maximum.
+    delivery_backoff_seconds: float = 10.0
+    delivery_max_backoff_seconds: float = 3600.0
+    delivery_timeout_seconds: float = 10.0
+    # How often beat sweeps the outbox (lost tasks, due digests) and checks operations.
+    delivery_sweep_seconds: float = 30.0
+    # A pending delivery untouched this long past its due time lost its task: re-enqueue it.
+    delivery_lost_after_seconds: float = 60.0
+    # Raise ``delivery_failing`` once a subscriber's delivery has failed this long.
+    delivery_failing_after_seconds: float = 3600.0
+    # Raise ``feed_broken`` once a feed has failed this long without a success.
+    feed_broken_after_seconds: float = 24 * 3600
     # Base URL of the web app, used for links in alerts.
     public_url: str = "http://localhost:8000"
+    # Bearer token for the web API's writes; unset: every write is refused.
+    api_token: SecretStr | None = None
     log_format: str = "auto"  # "json", "console" or "auto" (console on a terminal)
     log_level: str = "INFO"
 

@@ -30,7 +30,7 @@ class BowModel:
         for r, words in enumerate(regions):
             base = r * self.V
             cols.extend(base + self.vocab[w] for w in words if w in self.vocab)
-        return cols
+        return sorted(cols)  # a fixed order: float sums independent of set order
 
     def raw(self, regions_list: Sequence[Regions]) -> np.ndarray:
         out = np.tile(self.intercept, (len(regions_list), 1))
@@ -47,8 +47,10 @@ def design(vocab: dict[str, int], regions_list: Sequence[Regions]) -> csr_matrix
     indptr = [0]
     indices: list[int] = []
     for regions in regions_list:
+        cols = []
         for r, words in enumerate(regions):
-            indices.extend(r * V + vocab[w] for w in words if w in vocab)
+            cols.extend(r * V + vocab[w] for w in words if w in vocab)
+        indices.extend(sorted(cols))
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float64)
     return csr_matrix((data, indices, indptr), shape=(len(regions_list), N_REGIONS * V))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from analysis.judgments import Stance, StanceJudgment
+from analysis.stance.bow import BowModel
 from analysis.stance.features import Claim, Doc, FeatureExtractor
 from analysis.stance.gbm import TreeEnsemble, load_npz
 from analysis.stance.text import (
@@ -62,8 +63,10 @@ class StanceEngine:
         rel_model: TreeEnsemble,
         stance_model: TreeEnsemble,
         meta: dict[str, Any],
+        bow: BowModel,
     ) -> None:
         self.fx = extractor
+        self.bow = bow
         self.rel_model = rel_model
         self.stance_model = stance_model
         self.meta = meta
@@ -84,8 +87,10 @@ class StanceEngine:
         idf = json.loads((d / "idf.json").read_text(encoding="utf-8"))
         z = load_npz(d / "trees.npz")
         fx = FeatureExtractor(idf, float(meta["default_idf"]), float(meta["avg_len"]))
+        words = json.loads((d / "bow_vocab.json").read_text(encoding="utf-8"))
+        bow = BowModel({w: i for i, w in enumerate(words)}, z["bow_coef"], z["bow_intercept"])
         rel = TreeEnsemble.from_arrays(z, "rel_")
-        return cls(fx, rel, TreeEnsemble.from_arrays(z, "st_"), meta)
+        return cls(fx, rel, TreeEnsemble.from_arrays(z, "st_"), meta, bow)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -105,7 +110,7 @@ class StanceEngine:
             return []
         claims = [self.fx.claim(c) for c, _, _ in items]
         docs = [self.fx.doc(t, b) for _, t, b in items]
-        X = np.stack([self.fx.features(c, d) for c, d in zip(claims, docs, strict=True)])
+        X = self.matrix(claims, docs)
         rel, p3 = self.predict_arrays(X)
         out = []
         for i, (c, d) in enumerate(zip(claims, docs, strict=True)):
@@ -116,6 +121,13 @@ class StanceEngine:
                 p = p / p.sum()
             out.append(self._judgment(c, d, float(rel[i]), p))
         return out
+
+    def matrix(self, claims: Sequence[Claim], docs: Sequence[Doc]) -> np.ndarray:
+        """Model input: hand features plus the stacked bag-of-words logits."""
+        pairs = list(zip(claims, docs, strict=True))
+        X = np.stack([self.fx.features(c, d) for c, d in pairs])
+        B = self.bow.raw([self.fx.bow_regions(c, d) for c, d in pairs])
+        return np.hstack([X, B])
 
     def predict_arrays(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """P(related) and calibrated P(supports, refutes, discusses | related) per row."""
@@ -141,7 +153,7 @@ class StanceEngine:
         """
         toks = tokens(title)
         st = set(content_stems(toks))
-        overlap = sum(c.weights[s] for s in c.uniq & st) / c.total_w
+        overlap = math.fsum(c.weights[s] for s in c.uniq & st) / c.total_w
         if overlap < self.title_min_overlap:
             return np.ones(3)
         span = max(self.title_full_overlap - self.title_min_overlap, 1e-6)
@@ -210,6 +222,5 @@ def labels_for(engine: StanceEngine, pairs: Sequence[tuple[str, str]]) -> list[s
     """FNC-1 labels for (headline, body) pairs through the learned stages only."""
     claims = [engine.fx.claim(h) for h, _ in pairs]
     docs = [engine.fx.doc("", b) for _, b in pairs]
-    X = np.stack([engine.fx.features(c, d) for c, d in zip(claims, docs, strict=True)])
-    rel, p3 = engine.predict_arrays(X)
+    rel, p3 = engine.predict_arrays(engine.matrix(claims, docs))
     return engine.decide(rel, p3)

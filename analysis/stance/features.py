@@ -22,14 +22,16 @@ from analysis.stance.text import (
     REFUTE_BIGRAMS,
     REFUTE_CUES,
     SUPPORT_CUES,
-    clean_body,
+    article_sentences,
     content_stems,
     is_question,
-    split_sentences,
     stem,
     tokens,
 )
 
+# Bounded caches (about 40 kB per body): a worker judges one article against many claims.
+DOC_CACHE = 2048
+CLAIM_CACHE = 8192
 LEAD_SENTENCES = 3
 TOP_SENTENCES = 3
 _CUE_INDEX = {w: i for i, w in enumerate(CUE_WORDS)}
@@ -139,7 +141,7 @@ class FeatureExtractor:
         key = (title, body)
         d = self._doc_cache.get(key)
         if d is None:
-            if len(self._doc_cache) > 20_000:
+            if len(self._doc_cache) >= DOC_CACHE:
                 self._doc_cache.clear()
             d = self._make_doc(title, body)
             self._doc_cache[key] = d
@@ -148,17 +150,18 @@ class FeatureExtractor:
     def claim(self, text: str) -> Claim:
         c = self._claim_cache.get(text)
         if c is None:
-            if len(self._claim_cache) > 20_000:
+            if len(self._claim_cache) >= CLAIM_CACHE:
                 self._claim_cache.clear()
             c = self._make_claim(text)
             self._claim_cache[text] = c
         return c
 
     def _make_doc(self, title: str, body: str) -> Doc:
-        texts = _dedupe(split_sentences(clean_body(body)))
         title = title.strip()
+        texts = _dedupe(article_sentences(body, title))
         if title:
-            # Page captures often repeat the headline as the first body line.
+            # The title is the first sentence; drop body sentences that restate it (the
+            # shared cleaner drops only exact repeats of the headline line).
             ts = set(content_stems(tokens(title)))
             texts = [title, *(t for t in texts if not _same_text(ts, t))]
         if not texts:
@@ -186,16 +189,20 @@ class FeatureExtractor:
         cues, words = _cue_counts(toks, text)
         cues[5] = float(is_question(text))
         return Claim(
-            text, st, uniq, weights, sum(weights.values()) or 1.0,
+            text, st, uniq, weights, math.fsum(weights.values()) or 1.0,
             frozenset(itertools.pairwise(st)), norm, cues, words,
         )
 
     def sentence_scores(self, c: Claim, d: Doc) -> np.ndarray:
-        """IDF-weighted share of the claim's words found in each sentence."""
+        """IDF-weighted share of the claim's words found in each sentence.
+
+        Sums over sets use math.fsum: exactly rounded, so the result does not depend on the
+        (hash-seeded) set order and training is reproducible bit for bit.
+        """
         tw = c.total_w
         wts = c.weights
         return np.array(
-            [sum(wts[s] for s in c.uniq & se.stems) / tw for se in d.sents], dtype=np.float64
+            [math.fsum(wts[s] for s in c.uniq & se.stems) / tw for se in d.sents], dtype=np.float64
         )
 
     @staticmethod
@@ -226,22 +233,22 @@ class FeatureExtractor:
         dot = sum(tf.get(s, 0) * w(s) * c.weights[s] for s in c.stems)
         cos_body = dot / (d.norm * c.norm)
         found = [s for s in c.uniq if s in tf]
-        wfrac = sum(c.weights[s] for s in found) / c.total_w
+        wfrac = math.fsum(c.weights[s] for s in found) / c.total_w
         frac = len(found) / max(len(c.uniq), 1)
         lead_stems: set[str] = set()
         lead_tf: Counter[str] = Counter()
         for se in d.sents[:LEAD_SENTENCES]:
             lead_stems |= se.stems
             lead_tf.update(se.stems)
-        wfrac_lead = sum(c.weights[s] for s in c.uniq & lead_stems) / c.total_w
-        lnorm = math.sqrt(sum((v * w(s)) ** 2 for s, v in lead_tf.items())) or 1.0
+        wfrac_lead = math.fsum(c.weights[s] for s in c.uniq & lead_stems) / c.total_w
+        lnorm = math.sqrt(math.fsum((v * w(s)) ** 2 for s, v in lead_tf.items())) or 1.0
         cos_lead = sum(lead_tf.get(s, 0) * w(s) * c.weights[s] for s in c.stems) / (
             lnorm * c.norm
         )
         bigram_frac = len(c.bigrams & d.bigrams) / max(len(c.bigrams), 1)
         k1, b = 1.2, 0.75
         denom_len = k1 * (1 - b + b * d.length / self.avg_len)
-        bm25 = sum(
+        bm25 = math.fsum(
             c.weights[s] * tf[s] * (k1 + 1) / (tf[s] + denom_len) for s in found
         ) / c.total_w
         rare = [s for s in c.uniq if c.weights[s] > 6.0]

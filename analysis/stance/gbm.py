@@ -68,9 +68,15 @@ class TreeEnsemble:
             np.asarray(model._baseline_prediction).ravel(), max_depth,
         )
 
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds / softmax logits), shape (n, n_classes)."""
+    def raw(self, X: np.ndarray, block: int = 1024) -> np.ndarray:
+        """Raw scores (log-odds / softmax logits), shape (n, n_classes).
+
+        Rows are walked in blocks so that a large batch does not allocate an
+        (n, n_trees) index array at once.
+        """
         X = np.asarray(X, dtype=np.float64)
+        if X.shape[0] > block:
+            return np.vstack([self.raw(X[i : i + block]) for i in range(0, X.shape[0], block)])
         n = X.shape[0]
         idx = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
         rows = np.arange(n)[:, None]

@@ -1,34 +1,39 @@
-"""Text handling for the stance engine: boilerplate removal, sentences, tokens, cue lexicons.
+"""Stance-specific text handling: cue lexicons, stemming, content stems, question headlines.
 
-Kept dependency-free and fast (plain regexes, cached stemming) because the engine must judge
-hundreds of pairs per second on one core.
+Cleaning (page furniture, captions, teaser blocks), sentence splitting and tokens come from
+the project's shared `analysis.text`, so the engine reads an article exactly as the rest of
+the pipeline does; `article_sentences` is the one place the engine calls them.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+
+from analysis.text import STOPWORDS as SHARED_STOPWORDS
+from analysis.text import clean_article_text, split_sentences, tokens
+
+__all__ = [
+    "CUE_WORDS",
+    "HEDGE_CUES",
+    "NEGATIONS",
+    "QUESTION_STARTS",
+    "REFUTE_BIGRAMS",
+    "REFUTE_CUES",
+    "STOPWORDS",
+    "SUPPORT_CUES",
+    "article_sentences",
+    "content_stems",
+    "is_question",
+    "stem",
+    "tokens",
+    "words_list",
+]
 
 
 def words_list(text: str) -> frozenset[str]:
     """A lexicon from a whitespace-separated word list (keeps the lists readable)."""
     return frozenset(text.split())
 
-
-_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_SENT_SPLIT_RE = re.compile(r"(?<=[.!?\u201d\"\u00bb])\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
-_WS_RE = re.compile(r"[ \t\u00a0]+")
-
-STOPWORDS: frozenset[str] = words_list(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves also s t just said
-    says say told tell according new one two get got like us mr mrs ms via"""
-)
 
 # Cue lexicons.  Surface forms (lower case) so that the cues stay readable and auditable.
 REFUTE_CUES: frozenset[str] = words_list(
@@ -84,29 +89,24 @@ CUE_WORDS: tuple[str, ...] = (
     "according", "reports", "may", "might", "could", "if", "whether", "said", "told", "?",
 )
 
-_BOILERPLATE_RE = re.compile(
-    r"^(advertisement|advertising|sponsored|subscribe|sign up|sign in|log in|share|"
-    r"share this|tweet|follow us|read more|read next|related|related articles|more from|"
-    r"other news|recommended|leave a reply|comments?|exit mobile version|img|image|photo|"
-    r"getty images|click here|skip to|menu|search|newsletter|cookie|privacy policy)\b",
-    re.IGNORECASE,
+# Topic vocabulary: the shared stopwords plus reporting verbs and other words every news
+# story uses, minus the words that carry stance (negations, "could"), which the stance
+# features and the bag-of-words model must see.
+REPORTING_WORDS: frozenset[str] = words_list(
+    """said says say told tell according new one two get got like mr mrs ms via"""
 )
-_BOILERPLATE_ANY_RE = re.compile(
-    r"(privacy policy|terms of use|all rights reserved|supporting us|^support (the|us|our)\b|"
-    r"^join (us|and support|the ranks)|independent journalism|\u00a9|cookies?\b.*\bconsent|"
-    r"sign(ing)? up (for|you agree)|subscribe (to|now)|support (us|the)\b.*\btoday|"
-    r"required fields are marked|your email address will not be published|"
-    r"do not sell my personal information|remind me next month|"
-    r"telegram channel|download (our|the) app)",
-    re.IGNORECASE,
-)
-_CAPTION_RE = re.compile(r"\b(credit|photo|image|picture)s?\s*:\s*\S+[^.!?]*$", re.IGNORECASE)
-# Markers after which a page capture holds teasers of other stories, not the article.
-_TAIL_MARKERS_RE = re.compile(
-    r"^(other news|more news|related (news|stories|articles)|read more|read also|"
-    r"you may also like|recommended( for you)?|more from|most read|trending|popular)\s*:?\s*$",
-    re.IGNORECASE,
-)
+STOPWORDS: frozenset[str] = (SHARED_STOPWORDS | REPORTING_WORDS) - NEGATIONS - {"could"}
+MIN_SENTENCE_CHARS = 3  # shorter fragments ("?", "AP") carry no stance
+
+
+def article_sentences(body: str, title: str = "") -> list[str]:
+    """Sentences of an article body, cleaned and split by the shared `analysis.text`.
+
+    Cleaning is idempotent, so a body the pipeline already cleaned reads the same; the title
+    lets the cleaner drop the headline where a page capture repeats it.
+    """
+    text = clean_article_text(body, title=title or None)
+    return [s for s in split_sentences(text) if len(s) >= MIN_SENTENCE_CHARS]
 
 
 @lru_cache(maxsize=200_000)
@@ -133,58 +133,9 @@ def stem(word: str) -> str:
     return w
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-case word tokens (apostrophe forms kept, so "didn't" stays one negation)."""
-    return _TOKEN_RE.findall(text.lower().replace("\u2019", "'"))
-
-
 def content_stems(toks: list[str]) -> list[str]:
     """Stems of the non-stopword tokens: the vocabulary that carries topic."""
     return [stem(t) for t in toks if t not in STOPWORDS and len(t) > 1]
-
-
-def is_boilerplate(line: str) -> bool:
-    """True for page furniture: ads, subscription boxes, share buttons, photo credits."""
-    s = line.strip()
-    if not s:
-        return True
-    if _BOILERPLATE_RE.match(s) and len(s) < 80:
-        return True
-    if _BOILERPLATE_ANY_RE.search(s):
-        return True
-    return bool(_CAPTION_RE.search(s) and len(s) < 160)
-
-
-def clean_body(body: str) -> list[str]:
-    """Article paragraphs without boilerplate; stops at an 'Other News'-style teaser block.
-
-    A tail marker only ends the article once some real text was seen, so that a marker at
-    the top of a capture (navigation) does not blank the page.
-    """
-    paras: list[str] = []
-    seen_chars = 0
-    for raw in body.replace("\r", "\n").split("\n"):
-        line = _WS_RE.sub(" ", raw).strip()
-        if not line:
-            continue
-        if _TAIL_MARKERS_RE.match(line) and seen_chars > 400:
-            break
-        if is_boilerplate(line):
-            continue
-        paras.append(line)
-        seen_chars += len(line)
-    return paras
-
-
-def split_sentences(paras: list[str]) -> list[str]:
-    """Sentences of the paragraphs; a heuristic splitter good enough for news prose."""
-    out: list[str] = []
-    for p in paras:
-        for s in _SENT_SPLIT_RE.split(p):
-            s = s.strip()
-            if len(s) >= 3:
-                out.append(s)
-    return out
 
 
 def is_question(text: str) -> bool:

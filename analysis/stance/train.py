@@ -2,8 +2,8 @@
 
 The shipped model is trained on the training side of the claim-disjoint split only, so that
 `claimwatch eval fnc1 --holdout` measures it on claims (and stories) it has never seen.
-Calibration (temperatures) and decision weights are tuned on an inner claim-disjoint split
-of the training side, never on the hold-out.
+Calibration (temperatures) and decision weights are tuned on out-of-fold predictions over
+the training side (folds by story), never on the hold-out.
 """
 
 from __future__ import annotations
@@ -18,18 +18,20 @@ from typing import Any
 
 import numpy as np
 
+from analysis.stance.bow import BowModel, Regions, fit_bow
 from analysis.stance.engine import STANCE_CLASSES, StanceEngine
 from analysis.stance.features import FeatureExtractor
 from analysis.stance.fnc import (
     LABELS,
     Pair,
     claim_disjoint_split,
+    headline_groups,
     read_fnc1_dir,
     report,
     split_fingerprint,
 )
 from analysis.stance.gbm import TreeEnsemble, save_npz
-from analysis.stance.text import clean_body, content_stems, split_sentences, tokens
+from analysis.stance.text import article_sentences, content_stems, tokens
 
 SEED = 13
 HOLDOUT_FRAC = 0.2
@@ -40,8 +42,11 @@ REL_PARAMS: dict[str, Any] = {
 }
 STANCE_PARAMS: dict[str, Any] = {
     "max_iter": 250, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 30,
-    "l2_regularization": 1.0, "early_stopping": False,
+    "l2_regularization": 1.0, "early_stopping": False, "max_features": 0.5,
 }
+BOW_MIN_GROUPS = 10  # a word must occur in this many stories to enter the BoW vocabulary
+BOW_C = 0.03
+BOW_FOLDS = 5
 HEADLINE_LAYER = {"min_overlap": 0.3, "full_overlap": 0.6, "strength": 8.0}
 
 Log = Callable[[str], None]
@@ -52,8 +57,8 @@ def build_idf(pairs: Sequence[Pair]) -> tuple[dict[str, float], float, float]:
     df: Counter[str] = Counter()
     n_docs = 0
     lengths = []
-    for body in {p.body for p in pairs}:
-        st = content_stems(tokens(" ".join(split_sentences(clean_body(body)))))
+    for body in sorted({p.body for p in pairs}):
+        st = content_stems(tokens(" ".join(article_sentences(body))))
         lengths.append(len(st))
         df.update(set(st))
         n_docs += 1
@@ -69,6 +74,36 @@ def build_idf(pairs: Sequence[Pair]) -> tuple[dict[str, float], float, float]:
 
 def featurize(fx: FeatureExtractor, pairs: Sequence[Pair]) -> np.ndarray:
     return np.stack([fx.features(fx.claim(p.headline), fx.doc("", p.body)) for p in pairs])
+
+
+def bow_vocab(regions: Sequence[Regions], groups: Sequence[int]) -> dict[str, int]:
+    """Words seen in at least BOW_MIN_GROUPS stories: stance wording, not topic names."""
+    seen: dict[str, set[int]] = {}
+    for reg, g in zip(regions, groups, strict=True):
+        for part in reg:
+            for w in part:
+                seen.setdefault(w, set()).add(g)
+    words = sorted(w for w, gs in seen.items() if len(gs) >= BOW_MIN_GROUPS)
+    return {w: i for i, w in enumerate(words)}
+
+
+def _bow_fit(regions: Sequence[Regions], groups: np.ndarray, y: np.ndarray) -> BowModel:
+    vocab = bow_vocab(regions, list(groups))
+    return fit_bow(vocab, regions, y, BOW_C, _stance_weights(y))
+
+
+def bow_logits_oof(
+    regions: Sequence[Regions], groups: np.ndarray, y_st: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Out-of-fold BoW logits for `rows` (folds by story), trained on related rows only."""
+    from sklearn.model_selection import GroupKFold
+
+    out = np.zeros((len(rows), 3))
+    for a, b in GroupKFold(n_splits=BOW_FOLDS).split(rows, groups=groups[rows]):
+        ra = rows[a][y_st[rows[a]] >= 0]
+        m = _bow_fit([regions[i] for i in ra], groups[ra], y_st[ra])
+        out[b] = m.raw([regions[i] for i in rows[b]])
+    return out
 
 
 def _fit(X: np.ndarray, y: np.ndarray, params: dict[str, Any], seed: int,
@@ -112,7 +147,7 @@ def _labels(rel: np.ndarray, p3: np.ndarray, bias: np.ndarray, thr: float) -> li
 
 
 def _tune_decision(rel: np.ndarray, p3: np.ndarray, gold: list[str]) -> tuple[list[float], float]:
-    """Class weights and relatedness threshold maximising FNC/100 + macro-F1 (inner split)."""
+    """Class weights and relatedness threshold maximising FNC/100 + macro-F1 (out of fold)."""
     best: tuple[float, list[float], float] = (-1.0, [1.0, 1.0, 1.0], 0.5)
     for thr in (0.35, 0.4, 0.45, 0.5, 0.55):
         for wa in (0.8, 1.0, 1.2, 1.4, 1.7):
@@ -135,27 +170,50 @@ def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> 
     idf, default_idf, avg_len = build_idf(train_pairs)
     fx = FeatureExtractor(idf, default_idf, avg_len)
     X = featurize(fx, pairs)
+    regions = [fx.bow_regions(fx.claim(p.headline), fx.doc("", p.body)) for p in pairs]
     log(f"features {X.shape} in {time.time() - t0:.0f}s")
     gold = [p.stance for p in pairs]
     y_rel = np.array([g != "unrelated" for g in gold], dtype=np.int64)
     y_st = np.array([STANCE_NAMES.index(g) if g != "unrelated" else -1 for g in gold])
+    hg = headline_groups(pairs)
+    groups = np.array([hg[p.headline] for p in pairs])
+    # Stacked BoW: out-of-fold logits on the training side, the full model elsewhere.
+    tr_arr = np.array(tr_idx)
+    B = np.zeros((len(pairs), 3))
+    B[tr_arr] = bow_logits_oof(regions, groups, y_st, tr_arr)
+    bow_rows = tr_arr[y_st[tr_arr] >= 0]
+    bow = _bow_fit([regions[i] for i in bow_rows], groups[bow_rows], y_st[bow_rows])
+    ho_arr = np.array(ho_idx)
+    B[ho_arr] = bow.raw([regions[i] for i in ho_arr])
+    X = np.hstack([X, B])
+    log(f"bag-of-words stack: vocabulary {bow.V}, {time.time() - t0:.0f}s")
 
-    # Inner claim-disjoint split of the training side: calibration and decision tuning.
-    in_tr_local, in_va_local = claim_disjoint_split(train_pairs, HOLDOUT_FRAC, seed + 1)
-    in_tr = np.array(tr_idx)[in_tr_local]
-    in_va = np.array(tr_idx)[in_va_local]
-    rel_m = _fit(X[in_tr], y_rel[in_tr], REL_PARAMS, seed)
-    st_rows = in_tr[y_rel[in_tr] == 1]
-    st_m = _fit(X[st_rows], y_st[st_rows], STANCE_PARAMS, seed, _stance_weights(y_st[st_rows]))
-    rel_t = _temperature(rel_m.raw(X[in_va]), y_rel[in_va], binary=True)
-    va_rel_rows = in_va[y_rel[in_va] == 1]
-    st_t = _temperature(st_m.raw(X[va_rel_rows]), y_st[va_rel_rows], binary=False)
-    rel_va = rel_m.proba(X[in_va], rel_t)[:, 1]
-    p3_va = st_m.proba(X[in_va], st_t)
-    bias, thr = _tune_decision(rel_va, p3_va, [gold[i] for i in in_va])
-    inner = report([gold[i] for i in in_va], _labels(rel_va, p3_va, np.array(bias), thr))
-    log(f"inner split: T_rel={rel_t} T_stance={st_t} bias={bias} thr={thr} "
-        f"FNC={inner['fnc_score']} F1={inner['f1_macro']}")
+    # Out-of-fold predictions on the training side (folds by story): calibration and
+    # decision tuning see only claims their models were not trained on.
+    from sklearn.model_selection import GroupKFold
+
+    raw_rel = np.zeros((len(pairs), 1))
+    raw_st = np.zeros((len(pairs), 3))
+    for a, b in GroupKFold(n_splits=BOW_FOLDS).split(tr_arr, groups=groups[tr_arr]):
+        ra, rb = tr_arr[a], tr_arr[b]
+        rel_f = _fit(X[ra], y_rel[ra], REL_PARAMS, seed)
+        st_rows = ra[y_rel[ra] == 1]
+        st_f = _fit(X[st_rows], y_st[st_rows], STANCE_PARAMS, seed,
+                    _stance_weights(y_st[st_rows]))
+        raw_rel[rb] = rel_f.raw(X[rb])
+        raw_st[rb] = st_f.raw(X[rb])
+    rel_t = _temperature(raw_rel[tr_arr], y_rel[tr_arr], binary=True)
+    rel_rows = tr_arr[y_rel[tr_arr] == 1]
+    st_t = _temperature(raw_st[rel_rows], y_st[rel_rows], binary=False)
+    rel_va = 1.0 / (1.0 + np.exp(-raw_rel[tr_arr, 0] / rel_t))
+    z = raw_st[tr_arr] / st_t
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p3_va = e / e.sum(axis=1, keepdims=True)
+    gold_tr = [gold[i] for i in tr_idx]
+    bias, thr = _tune_decision(rel_va, p3_va, gold_tr)
+    inner = report(gold_tr, _labels(rel_va, p3_va, np.array(bias), thr))
+    log(f"out-of-fold: T_rel={rel_t} T_stance={st_t} bias={bias} thr={thr} "
+        f"FNC={inner['fnc_score']} F1={inner['f1_macro']} ({time.time() - t0:.0f}s)")
 
     # Final fit on the whole training side.
     tr = np.array(tr_idx)
@@ -164,7 +222,7 @@ def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> 
     st_m = _fit(X[st_rows], y_st[st_rows], STANCE_PARAMS, seed, _stance_weights(y_st[st_rows]))
     meta: dict[str, Any] = {
         "format": 1,
-        "features": FeatureExtractor.feature_names(),
+        "features": [*FeatureExtractor.feature_names(), *(f"bow_{c}" for c in STANCE_NAMES)],
         "default_idf": default_idf,
         "avg_len": round(avg_len, 3),
         "rel_temperature": rel_t,
@@ -180,15 +238,22 @@ def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> 
             "holdout_rows": len(ho_idx),
             "holdout_fingerprint": split_fingerprint(pairs, ho_idx),
         },
-        "params": {"relatedness": REL_PARAMS, "stance": STANCE_PARAMS},
-        "inner_split": {k: inner[k] for k in ("fnc_score", "f1_macro", "per_class")},
+        "params": {"relatedness": REL_PARAMS, "stance": STANCE_PARAMS,
+                   "bow": {"min_groups": BOW_MIN_GROUPS, "C": BOW_C, "folds": BOW_FOLDS}},
+        "out_of_fold": {k: inner[k] for k in ("fnc_score", "f1_macro", "per_class")},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "idf.json").write_text(
         json.dumps(idf, sort_keys=True, separators=(",", ":")), encoding="utf-8"
     )
-    save_npz(out_dir / "trees.npz", {**rel_m.arrays("rel_"), **st_m.arrays("st_")})
-    engine = StanceEngine(fx, rel_m, st_m, meta)
+    (out_dir / "bow_vocab.json").write_text(
+        json.dumps(sorted(bow.vocab, key=bow.vocab.__getitem__)), encoding="utf-8"
+    )
+    save_npz(out_dir / "trees.npz", {
+        **rel_m.arrays("rel_"), **st_m.arrays("st_"),
+        "bow_coef": bow.coef.astype(np.float32), "bow_intercept": bow.intercept,
+    })
+    engine = StanceEngine(fx, rel_m, st_m, meta, bow)
     ho = [pairs[i] for i in ho_idx]
     rel_ho, p3_ho = engine.predict_arrays(X[np.array(ho_idx)])
     rep = report([p.stance for p in ho], engine.decide(rel_ho, p3_ho))

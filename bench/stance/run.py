@@ -77,19 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     tr = [pairs[i] for i in tr_idx]
     vec = TfidfVectorizer(max_features=5000, stop_words="english", sublinear_tf=True)
-    vec.fit([p.headline for p in tr] + list({p.body for p in tr}))
+    vec.fit([p.headline for p in tr] + sorted({p.body for p in tr}))
 
     def floor_x(hs: list[str], bs: list[str]) -> csr_matrix:
         h = vec.transform(hs)
         b = vec.transform(bs)
         cos = np.asarray(h.multiply(b).sum(axis=1))
-        return hstack([h, b, csr_matrix(cos)]).tocsr()
+        share = np.asarray((h.multiply(b) > 0).sum(axis=1)) / np.maximum(
+            np.asarray((h > 0).sum(axis=1)), 1
+        )
+        dense = csr_matrix(np.hstack([cos, share, cos**2, share**2]) * 5.0)
+        return hstack([h, b, dense]).tocsr()
 
     Xtr = floor_x([p.headline for p in tr], [p.body for p in tr])
     y_rel = np.array([p.stance != "unrelated" for p in tr])
     lr_rel = LogisticRegression(C=10.0, max_iter=1000).fit(Xtr, y_rel)
     rel_rows = np.flatnonzero(y_rel)
-    lr_st = LogisticRegression(C=1.0, max_iter=1000).fit(
+    lr_st = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit(
         Xtr[rel_rows], [tr[i].stance for i in rel_rows]
     )
     floor_train_s = time.perf_counter() - t0

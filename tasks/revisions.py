@@ -1,0 +1,163 @@
+"""Revisions: re-fetch recent articles, keep each changed text, re-judge, alert on a change.
+
+Newsrooms quietly rewrite stories after publication ("Musk denies" becomes "Musk
+confirms"). Articles published within the revision window are fetched again now and then
+(conditional GET: an unchanged page costs a 304); a changed text becomes a new
+ArticleRevision, the stance toward the article's claims is judged again, and a stance that
+changed raises a ``revision`` alert quoting the old and the new evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import func, update
+from sqlmodel import Session, col, or_, select
+
+from analysis.neardup import signature
+from analysis.text import clean_article_text
+from ingest.errors import IngestError
+from ingest.extract import decode_html
+from ingest.extract import extract_article as extract_html
+from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
+from storage.models import Alert, Article, ArticleRevision, Claim, Outlet, StanceRecord, utcnow
+from tasks.alerts import write_deliveries
+from tasks.articles import content_hash
+from tasks.context import engine, fetcher, stance_engine
+from tasks.deliver import deliver
+from worker.app import app
+from worker.settings import get_settings
+
+log = structlog.get_logger(__name__)
+
+
+@app.task(name="tasks.revisions.schedule_revision_checks")
+def schedule_revision_checks() -> int:
+    """Enqueue a check of every recent, fully processed feed article not checked lately."""
+    settings = get_settings()
+    now = utcnow()
+    published = func.coalesce(Article.published_at, Article.discovered_at)
+    checked = func.coalesce(Article.last_refetched_at, Article.decided_at)
+    with session_scope(engine()) as session:
+        ids = list(session.exec(
+            select(Article.id).where(
+                Article.status == "decided",
+                col(Article.feed_id).is_not(None),
+                col(Article.url).is_not(None),
+                published >= now - timedelta(hours=settings.revision_window_hours),
+                or_(checked.is_(None), checked
+                    < now - timedelta(seconds=settings.revision_check_interval_seconds)),
+            )
+        ).all())
+        if ids:  # lease: the next sweep does not enqueue them again
+            session.exec(update(Article).where(col(Article.id).in_(ids))  # type: ignore[call-overload]
+                         .values(last_refetched_at=now))
+    for article_id in ids:
+        check_revision.delay(article_id)
+    return len(ids)
+
+
+@app.task(name="tasks.revisions.check_revision")
+def check_revision(article_id: int) -> int | None:
+    """Re-fetch one article; returns the new revision number when its text changed."""
+    with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        if article is None or article.status != "decided" or not article.url:
+            return None
+        url, etag, last_modified = article.url, article.etag, article.last_modified
+    try:
+        result = fetcher().fetch(url, etag=etag, last_modified=last_modified, accept="html")
+        text = None
+        if not result.not_modified:
+            html, _codec, _problems = decode_html(result.body, result.encoding)
+            text = extract_html(html, result.url).text
+    except IngestError as error:
+        # The article stays as it was; the next sweep tries again.
+        log.info("revision check failed", article_id=article_id, url=url, reason=error.reason,
+                 error=error.message)
+        return None
+    with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            return None
+        article.last_refetched_at = utcnow()
+        article.etag = result.etag or article.etag
+        article.last_modified = result.last_modified or article.last_modified
+        if text is None or content_hash(text) == article.content_hash:
+            return None
+    with session_scope(engine()) as session:
+        take_lock(session, STORY_ASSIGNMENT)  # stance records and alerts change together
+        article = session.get(Article, article_id)
+        if article is None or content_hash(text) == article.content_hash:
+            return None  # another check got there first
+        number = _record_revision(session, article, text)
+        alerts, delivery_ids = _rejudge(session, article, number)
+    log.info("article revised", article_id=article_id, url=url, revision=number,
+             stance_changes=alerts)
+    for delivery_id in delivery_ids:
+        deliver.delay(delivery_id)
+    return number
+
+
+def _record_revision(session: Session, article: Article, text: str) -> int:
+    """Store the new text as the next revision (the first change also keeps the original)."""
+    now = utcnow()
+    if article.revision_count == 0 and article.text:
+        session.add(ArticleRevision(
+            article_id=article.id,  # type: ignore[arg-type]
+            number=0, text=article.text, content_hash=article.content_hash or "",
+            fetched_at=article.decided_at or article.discovered_at,
+        ))
+    number = article.revision_count + 1
+    digest = content_hash(text)
+    session.add(ArticleRevision(
+        article_id=article.id, number=number, text=text, content_hash=digest, fetched_at=now,  # type: ignore[arg-type]
+    ))
+    article.text, article.content_hash, article.minhash = text, digest, signature(text)
+    article.revision_count = number
+    session.flush()
+    return number
+
+
+def _rejudge(session: Session, article: Article, number: int) -> tuple[list[str], list[int]]:
+    """Judge the new text against the article's claims; a changed stance raises an alert.
+
+    Returns the stance changes and the deliveries to send once the transaction commits."""
+    title = article.title or ""
+    body = clean_article_text(article.text or "", title=title)
+    changes: list[str] = []
+    delivery_ids: list[int] = []
+    records = session.exec(select(StanceRecord).where(StanceRecord.article_id == article.id))
+    for record in records.all():
+        claim = session.get(Claim, record.claim_id)
+        assert claim is not None
+        judgment = stance_engine().judge(claim.text, title, body)
+        old_stance, old_evidence = record.stance, list(record.evidence)
+        record.stance, record.score = judgment.stance.value, judgment.score
+        record.related, record.evidence = judgment.related, list(judgment.evidence)
+        if judgment.stance.value == old_stance or article.story_id is None:
+            continue
+        changes.append(f"{old_stance}->{judgment.stance.value}")
+        key = f"revision:{article.story_id}:{article.id}:{number}"
+        if session.exec(select(Alert.id).where(Alert.key == key)).first() is not None:
+            continue
+        evidence = [
+            {"article_id": article.id, "revision": revision, "text": sentences[0]}
+            for revision, sentences in ((number - 1, old_evidence), (number, judgment.evidence))
+            if sentences
+        ]
+        alert = Alert(
+            key=key, kind="revision", story_id=article.story_id, article_id=article.id,  # type: ignore[arg-type]
+            claim_id=claim.id, stance=judgment.stance.value, score=judgment.score,
+            summary=(
+                f"“{title or article.url}” was revised (revision {number}): its stance toward "
+                f"“{claim.text}” changed from {old_stance} to {judgment.stance.value}."
+            ),
+            contradicts=[], evidence=evidence, new_sources=[],
+        )
+        session.add(alert)
+        session.flush()
+        outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
+        delivery_ids += write_deliveries(session, alert, claim, [outlet.name] if outlet else [])
+    return changes, delivery_ids

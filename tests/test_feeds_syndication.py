@@ -1,0 +1,77 @@
+"""Syndicated copies: one wire story under several outlets' names is one report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_polling_bad_input import (
+    PARAGRAPHS,
+    Claimwatch,
+    LoopbackServer,
+    configured,
+    page,
+    rss,
+    running_server,
+    static,
+)
+
+TITLE = "Council approves the harbour bridge"
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def claimwatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Claimwatch]:
+    with configured(tmp_path, monkeypatch) as cw:
+        yield cw
+
+
+def test_copies_are_linked_to_the_original_and_keep_their_outlet(
+    server: LoopbackServer, claimwatch: Claimwatch
+) -> None:
+    from storage.models import Article, Outlet, StanceRecord
+
+    copy = page(
+        "Portvale says yes to harbour bridge", "Coastal Courier", PARAGRAPHS,
+        extra="<p>PORTVALE (Wire) — Reporting by the wire desk.</p>",
+    ).replace("</article>", "<p>Subscribe to the Coastal Courier newsletter.</p></article>")
+    other = page("Seville heatwave", "Time Herald", [
+        "A heatwave pushed temperatures above forty degrees in Seville for the third day "
+        "running, the national weather agency reported on Sunday.",
+        "Hospitals in Andalusia opened extra cooling rooms and urged older residents to stay "
+        "indoors during the afternoon, the regional health service said.",
+    ])
+    server.routes.update({
+        "/wire.xml": static(rss([{"guid": "w1", "link": server.url("/wire"), "title": TITLE}])),
+        "/papers.xml": static(rss([
+            {"guid": "c1", "link": server.url("/courier"), "title": "Portvale says yes"},
+            {"guid": "e1", "link": server.url("/echo"), "title": TITLE},
+            {"guid": "h1", "link": server.url("/heat"), "title": "Seville heatwave"},
+        ])),
+        "/wire": static(page(TITLE, "Wire Service").encode(), "text/html"),
+        "/courier": static(copy.encode(), "text/html"),
+        "/echo": static(page(TITLE, "Echo Daily").encode(), "text/html"),
+        "/heat": static(other.encode(), "text/html"),
+    })
+    claimwatch.add(server.url("/wire.xml"))
+    claimwatch.poll()  # the wire story first, then the papers
+    claimwatch.add(server.url("/papers.xml"))
+    claimwatch.poll()
+    articles = {a.external_id: a for a in claimwatch.rows(Article)}
+    outlets = {o.id: o.name for o in claimwatch.rows(Outlet)}
+    wire, courier, echo, heat = (articles[k] for k in ("w1", "c1", "e1", "h1"))
+    assert wire.status == "decided" and heat.status == "decided"
+    assert courier.status == "duplicate" and courier.duplicate_of_id == wire.id
+    assert courier.duplicate_kind == "near" and courier.duplicate_similarity >= 0.6
+    assert echo.status == "duplicate" and echo.duplicate_of_id == wire.id
+    assert echo.duplicate_kind == "text"
+    assert outlets[courier.outlet_id] == "Coastal Courier"  # the copy's outlet is recorded
+    assert outlets[echo.outlet_id] == "Echo Daily"
+    judged = {r.article_id for r in claimwatch.rows(StanceRecord)}
+    assert judged == {wire.id, heat.id}  # copies are not independent reports

@@ -1,0 +1,33 @@
+"""Metrics: pipeline counts from the database, task timings shared through Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+from conftest import SEEDS, run_cli
+
+from storage.db import get_engine
+from worker.metrics import record_task, render_metrics
+
+
+def test_metrics_count_the_replayed_story_and_the_task_timings(
+    tmp_path: Path, sqlite_env: dict[str, str], redis_url: str
+) -> None:
+    run_cli(["replay", str(SEEDS)], sqlite_env, tmp_path)
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    record_task(client, "tasks.analyse.analyse_article", "SUCCESS", 0.3)
+    record_task(client, "tasks.analyse.analyse_article", "SUCCESS", 7.0)
+    client.rpush("celery", b"{}")
+    engine = get_engine(sqlite_env["CLAIMWATCH_DATABASE_URL"])
+    text = render_metrics(engine, client).decode()
+    engine.dispose()
+    assert 'claimwatch_articles{status="decided"} 5.0' in text
+    assert 'claimwatch_articles_processed_total{step="analysed"} 5.0' in text
+    assert 'claimwatch_alerts_raised_total{kind="contradiction"} 2.0' in text
+    assert 'claimwatch_queue_depth{queue="celery"} 1.0' in text
+    task = 'task="tasks.analyse.analyse_article"'
+    assert f'claimwatch_task_seconds_bucket{{le="0.5",{task}}} 1.0' in text
+    assert f'claimwatch_task_seconds_bucket{{le="+Inf",{task}}} 2.0' in text
+    assert f'claimwatch_tasks_total{{state="SUCCESS",{task}}} 2.0' in text

@@ -1,0 +1,62 @@
+"""The batch poll path on PostgreSQL: bulk updates, insert-or-skip of entries, the sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_polling_bad_input import (
+    Claimwatch,
+    LoopbackServer,
+    configured,
+    rss,
+    running_server,
+    static,
+    status,
+)
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def claimwatch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> Iterator[Claimwatch]:
+    with configured(tmp_path, monkeypatch) as cw:
+        monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", postgres_url)
+        cw.reset()
+        yield cw
+        from storage.db import get_engine
+        from worker.settings import get_settings
+
+        get_engine(get_settings().database_url).dispose()
+
+
+def test_batch_polling_on_postgres(server: LoopbackServer, claimwatch: Claimwatch) -> None:
+    from storage.models import Article, Feed
+    from tasks.feeds import poll_batch, schedule_due_feeds
+    from worker.app import app
+
+    app.conf.task_always_eager = True
+    items = [{"guid": f"g{i}", "title": f"Entry {i}"} for i in range(3)]  # no links: no fetch
+    server.routes["/a.xml"] = static(rss(items))
+    server.routes["/b.xml"] = static(rss(items[:1]))
+    server.routes["/limited.xml"] = status(429, **{"Retry-After": "600"})
+    claimwatch.add(*(server.url(p) for p in ("/a.xml", "/b.xml", "/limited.xml")))
+    assert schedule_due_feeds() == 3
+    feeds = {f.url.rsplit("/", 1)[1]: f for f in claimwatch.rows(Feed)}
+    assert feeds["a.xml"].status == "ok" and feeds["a.xml"].etag
+    assert feeds["limited.xml"].retry_after_until is not None
+    articles = claimwatch.rows(Article)
+    assert len(articles) == 4 and {a.status for a in articles} == {"failed"}  # no link
+    # Polled again at once: 304s, nothing new, the rate-limited feed skipped.
+    new = poll_batch([f.id for f in feeds.values()])  # type: ignore[misc]
+    assert new == {feeds["a.xml"].id: [], feeds["b.xml"].id: []}
+    assert {f.last_status_code for f in claimwatch.rows(Feed)} == {304, 429}
+    assert len(server.requests("/limited.xml")) == 1
+    assert len(claimwatch.rows(Article)) == 4

@@ -1,0 +1,121 @@
+"""The HTML pages and operator forms (in-process), and the timeline drawing on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from fastapi.testclient import TestClient
+from test_web_support import TOKEN, client_for, seeds_environment
+
+from web.auth import COOKIE
+from web.timeline import Link, Point, draw_timeline
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[TestClient]:
+    with client_for(f"sqlite:///{tmp_path / 'fresh.sqlite'}") as c:
+        yield c
+
+
+def test_newsroom_pages_render_the_seeds_story() -> None:
+    with client_for(seeds_environment()["CLAIMWATCH_DATABASE_URL"]) as client:
+        front = client.get("/")
+        assert front.status_code == 200 and "Disputed" in front.text
+        story_link = next(part.split('"')[0] for part in front.text.split('href="/stories/')[1:])
+        story = client.get(f"/stories/{story_link}").text
+        assert "<svg" in story and "Contradictions" in story and "Colin Kahl" in story
+        assert "<script" not in story and 'rel="stylesheet"' not in story and "src=" not in story
+        alerts = client.get("/alerts", params={"kind": "contradiction"}).text
+        assert alerts.count('data-kind="contradiction"') == 2
+        assert "The New Yorker" in client.get("/sources").text
+        missing = client.get("/stories/999")
+        assert missing.status_code == 404 and "No such story" in missing.text
+
+
+def test_operator_forms_need_sign_in(fresh: TestClient) -> None:
+    refused = fresh.post("/feeds", data={"url": "https://a.example/rss"})
+    assert refused.status_code == 403
+    assert "Add feed" not in fresh.get("/feeds").text
+    assert "Channel URL" not in fresh.get("/subscriptions").text
+
+    wrong = fresh.post("/signin", data={"token": "nope"}, follow_redirects=False)
+    assert wrong.status_code == 303 and COOKIE not in wrong.cookies
+    signed = fresh.post("/signin", data={"token": TOKEN, "next": "/feeds"}, follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"].startswith("/feeds")
+    cookie = signed.cookies[COOKIE]
+    assert TOKEN not in cookie
+    assert "httponly" in signed.headers["set-cookie"].lower()
+    assert "samesite=strict" in signed.headers["set-cookie"].lower()
+    offsite = fresh.post(
+        "/signin", data={"token": TOKEN, "next": "//evil.example/"}, follow_redirects=False
+    )
+    assert offsite.headers["location"].startswith("/?")
+
+
+def test_operator_manages_feeds_claims_and_subscriptions(fresh: TestClient) -> None:
+    fresh.post("/signin", data={"token": TOKEN})
+    page = fresh.post("/feeds", data={"url": "https://a.example/rss", "poll_interval_seconds": 600})
+    assert "Feed 1 added." in page.text and "https://a.example/rss" in page.text
+    assert 'class="flash error"' in fresh.post("/feeds", data={"url": "nope"}).text
+    assert "Feed 1 removed." in fresh.post("/feeds/1/remove").text
+    assert "No feed 1." in fresh.post("/feeds/1/remove").text
+
+    page = fresh.post("/claims", data={"id": "musk-putin", "text": "Musk spoke with Putin"})
+    assert "Watching claim musk-putin." in page.text and "Musk spoke with Putin" in page.text
+    assert "Stopped watching claim musk-putin." in fresh.post("/claims/musk-putin/remove").text
+
+    page = fresh.post(
+        "/subscriptions",
+        data={"channel_url": "https://hooks.example/x", "kinds": ["contradiction", "new_source"]},
+    )
+    assert "Subscription 1 added." in page.text and "contradiction, new_source" in page.text
+    assert (
+        "no story 7"
+        in fresh.post(
+            "/subscriptions", data={"channel_url": "https://hooks.example/y", "story_id": "7"}
+        ).text
+    )
+    assert "Subscription 1 removed." in fresh.post("/subscriptions/1/remove").text
+
+    fresh.post("/signout")
+    assert fresh.post("/claims", data={"id": "x", "text": "xyz"}).status_code == 403
+
+
+def test_timeline_is_valid_svg_with_lanes_marks_links_and_gaps() -> None:
+    def at(day: int, month: int = 10, year: int = 2022) -> datetime:
+        return datetime(year, month, day, 12, tzinfo=UTC)
+
+    points = [
+        Point(1, 10, at(11), "Vice & Co <b>", "supports", 0.9, "A"),
+        Point(2, 11, at(11), None, "refutes", 0.8, "B"),
+        Point(3, 12, at(22, 8, 2023), "Obozrevatel", "discusses", 0.7, None),
+        Point(4, 13, None, None, None, None, None),
+    ]
+    svg = draw_timeline(points, [Link(5, 11, (10,)), Link(6, 12, (11, 99))])
+    root = ElementTree.fromstring(svg)  # well-formed: names are escaped
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"Supports", "Discusses", "Refutes", "Unrelated"} <= set(texts)
+    assert "Vice & Co <b>" in texts and "outlet unknown" in texts
+    assert "10 months later" in texts and "date unknown" in texts
+    marks = [a for a in root.iter(f"{SVG}a") if a.get("class") == "mark"]
+    assert [m.get("data-stance") for m in marks] == [
+        "supports",
+        "refutes",
+        "discusses",
+        "not judged",
+    ]
+    links = [a for a in root.iter(f"{SVG}a") if a.get("class") == "contradiction-link"]
+    assert [(a.get("data-from"), a.get("data-to")) for a in links] == [("11", "10"), ("12", "11")]
+    lanes = {
+        t.text: float(t.get("y"))
+        for t in root.iter(f"{SVG}text")
+        if t.text == "Supports" or t.text == "Refutes"
+    }
+    assert lanes["Supports"] < lanes["Refutes"]
+    assert ElementTree.fromstring(draw_timeline([], []))  # an empty story still draws

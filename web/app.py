@@ -1,0 +1,57 @@
+"""The web app factory: JSON API, pages, Atom feed and health checks over one database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from storage.db import get_engine, init_db
+from web import api, atom, health, pages
+from web.caching import ETagMiddleware
+from worker.settings import get_settings
+
+DESCRIPTION = """\
+Stories, the reports in them with their stance toward the story's claim, the outlets and
+primary sources behind them, and the alerts raised when a report contradicts earlier ones.
+
+Reads are open. Writes (feeds, claims, subscriptions) and the subscription list need
+`Authorization: Bearer <CLAIMWATCH_API_TOKEN>`; with no token configured every write is
+refused. Lists take `limit` and `offset` and return `total`. Reads carry an ETag: send it
+back in `If-None-Match` to get a 304 when nothing changed.
+"""
+
+
+def create_app(
+    engine: Engine, *, api_token: str | None, public_url: str, broker_url: str
+) -> FastAPI:
+    """The app over an engine whose schema exists; the token None disables writes."""
+    app = FastAPI(
+        title="claimwatch",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,  # the interactive docs load their script from a CDN
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.api_token = api_token or None
+    app.state.public_url = public_url.rstrip("/")
+    app.state.broker_url = broker_url
+    app.add_middleware(ETagMiddleware)
+    app.include_router(api.router)
+    app.include_router(atom.router)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as `claimwatch web` serves it, configured from CLAIMWATCH_* variables."""
+    settings = get_settings()
+    engine = get_engine(settings.database_url)
+    init_db(engine)
+    return create_app(
+        engine,
+        api_token=settings.api_token.get_secret_value() if settings.api_token else None,
+        public_url=settings.public_url,
+        broker_url=settings.broker_url,
+    )

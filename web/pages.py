@@ -1,0 +1,288 @@
+"""The HTML pages: stories, a story's timeline, alerts, directories, and the operators' forms.
+
+Server-rendered with Jinja2 and no script, so a page works in any browser and loads
+nothing from the network. Forms that change state need the operator cookie (see
+web.auth) and answer with a redirect, so a reload never posts twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import structlog
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from web import operations, queries
+from web.auth import COOKIE, session_value, signed_in, token_matches
+from web.deps import DB, Base
+from web.schemas import ClaimIn, FeedIn, StoryDetail, SubscriptionIn
+from web.timeline import Link, Point, draw_timeline
+
+log = structlog.get_logger(__name__)
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["when"] = lambda value: f"{value:%-d %b %Y, %H:%M} UTC"
+templates.env.filters["pct"] = lambda value: f"{value:.0%}"
+Offset = Annotated[int, Query(ge=0)]
+PAGE = 25
+SESSION_SECONDS = 12 * 3600
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page with the sign-in state and any message a redirect carried."""
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "operator": signed_in(request),
+            "message": request.query_params.get("message"),
+            "error": request.query_params.get("error"),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def problem(request: Request, status_code: int, heading: str, detail: str) -> HTMLResponse:
+    return render(request, "problem.html", status_code, heading=heading, detail=detail)
+
+
+def back(path: str, **params: str) -> RedirectResponse:
+    query = f"?{urlencode(params)}" if params else ""
+    return RedirectResponse(path + query, status_code=303)
+
+
+def first_error(error: ValidationError) -> str:
+    detail = error.errors()[0]
+    return f"{'.'.join(str(p) for p in detail['loc'])}: {detail['msg']}"
+
+
+# Newsroom pages --------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def front_page(
+    request: Request,
+    db: DB,
+    base: Base,
+    q: str | None = None,
+    disputed: bool | None = None,
+    sort: queries.StorySort = "activity",
+    offset: Offset = 0,
+) -> HTMLResponse:
+    page = queries.stories(
+        db, base, q=q, disputed=disputed or None, sort=sort, limit=PAGE, offset=offset
+    )
+    return render(request, "index.html", page=page, q=q, disputed=disputed, sort=sort)
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story_page(request: Request, story_id: int, db: DB, base: Base) -> HTMLResponse:
+    story = queries.story(db, story_id, base)
+    if story is None:
+        return problem(request, 404, "No such story", f"There is no story {story_id}.")
+    return render(
+        request,
+        "story.html",
+        story=story,
+        by_id={r.id: r for r in story.reports},
+        timeline=Markup(timeline_svg(story)),
+    )
+
+
+def timeline_svg(story: StoryDetail) -> str:
+    points = [
+        Point(
+            position=r.position,
+            article_id=r.id,
+            when=r.published_at,
+            outlet=r.outlet,
+            stance=r.stance.stance if r.stance else None,
+            score=r.stance.score if r.stance else None,
+            title=r.title,
+        )
+        for r in story.reports
+    ]
+    links = [Link(a.id, a.article_id, tuple(a.contradicts)) for a in story.contradictions]
+    return draw_timeline(points, links)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(
+    request: Request, db: DB, base: Base, kind: str | None = None, offset: Offset = 0
+) -> HTMLResponse:
+    page = queries.alerts(db, base, kind=kind or None, limit=PAGE, offset=offset)
+    return render(request, "alerts.html", page=page, kind=kind)
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResponse:
+    return render(
+        request,
+        "sources.html",
+        outlets=queries.outlets(db, limit=100),
+        sources=queries.sources(db, limit=PAGE * 2, offset=offset),
+    )
+
+
+# Operator pages --------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(
+        request,
+        "signin.html",
+        next=next,
+        writes_enabled=request.app.state.api_token is not None,
+    )
+
+
+@router.post("/signin")
+def signin(
+    request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/"
+) -> Response:
+    if not token_matches(request, token):
+        log.warning("operator sign-in refused")
+        return back("/signin", error="That token is not the operator token.")
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = back(target, message="Signed in.")
+    response.set_cookie(
+        COOKIE,
+        session_value(request.app.state.api_token),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/signout")
+def signout() -> Response:
+    response = back("/", message="Signed out.")
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def operator_only(request: Request) -> HTMLResponse | None:
+    """The refusal page for a form posted without the operator cookie, else None."""
+    if signed_in(request):
+        return None
+    return problem(request, 403, "Sign in first", "Changes need the operator token.")
+
+
+@router.get("/feeds", response_class=HTMLResponse)
+def feeds_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResponse:
+    return render(request, "feeds.html", page=queries.feeds(db, limit=PAGE, offset=offset))
+
+
+@router.post("/feeds")
+def feeds_add(
+    request: Request,
+    db: DB,
+    url: Annotated[str, Form()],
+    poll_interval_seconds: Annotated[int, Form()] = 300,
+) -> Response:
+    if refused := operator_only(request):
+        return refused
+    try:
+        feed_in = FeedIn(url=url, poll_interval_seconds=poll_interval_seconds)  # type: ignore[arg-type]
+    except ValidationError as error:
+        return back("/feeds", error=first_error(error))
+    feed, created = operations.add_feed(db, feed_in)
+    log.info("feed added" if created else "feed already present", feed_id=feed.id)
+    return back("/feeds", message=f"Feed {feed.id} {'added' if created else 'already present'}.")
+
+
+@router.post("/feeds/{feed_id}/remove")
+def feeds_remove(request: Request, feed_id: int, db: DB) -> Response:
+    if refused := operator_only(request):
+        return refused
+    if not operations.remove_feed(db, feed_id):
+        return back("/feeds", error=f"No feed {feed_id}.")
+    log.info("feed removed", feed_id=feed_id)
+    return back("/feeds", message=f"Feed {feed_id} removed.")
+
+
+@router.get("/claims", response_class=HTMLResponse)
+def claims_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResponse:
+    return render(request, "claims.html", page=queries.claims(db, limit=PAGE, offset=offset))
+
+
+@router.post("/claims")
+def claims_add(
+    request: Request, db: DB, id: Annotated[str, Form()], text: Annotated[str, Form()]
+) -> Response:
+    if refused := operator_only(request):
+        return refused
+    try:
+        claim_in = ClaimIn(id=id, text=text)
+    except ValidationError as error:
+        return back("/claims", error=first_error(error))
+    claim, created = operations.add_claim(db, claim_in)
+    log.info("claim added" if created else "claim updated", claim=claim.key)
+    return back("/claims", message=f"Watching claim {claim.key}.")
+
+
+@router.post("/claims/{key}/remove")
+def claims_remove(request: Request, key: str, db: DB) -> Response:
+    if refused := operator_only(request):
+        return refused
+    try:
+        removed = operations.remove_claim(db, key)
+    except operations.Conflict as error:
+        return back("/claims", error=str(error))
+    if not removed:
+        return back("/claims", error=f"No operator claim {key}.")
+    log.info("claim removed", claim=key)
+    return back("/claims", message=f"Stopped watching claim {key}.")
+
+
+@router.get("/subscriptions", response_class=HTMLResponse)
+def subscriptions_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResponse:
+    page = queries.subscriptions(db, limit=PAGE, offset=offset) if signed_in(request) else None
+    return render(request, "subscriptions.html", page=page)
+
+
+@router.post("/subscriptions")
+def subscriptions_add(
+    request: Request,
+    db: DB,
+    channel_url: Annotated[str, Form()],
+    secret_env: Annotated[str, Form()] = "",
+    kinds: Annotated[list[str] | None, Form()] = None,
+    story_id: Annotated[str, Form()] = "",
+) -> Response:
+    if refused := operator_only(request):
+        return refused
+    try:
+        subscription_in = SubscriptionIn(
+            channel_url=channel_url,
+            secret_env=secret_env or None,
+            kinds=kinds or [],
+            story_ids=[int(story_id)] if story_id.strip() else [],
+        )
+        subscription = operations.add_subscription(db, subscription_in)
+    except ValidationError as error:
+        return back("/subscriptions", error=first_error(error))
+    except (ValueError, operations.Conflict) as error:
+        return back("/subscriptions", error=str(error))
+    log.info("subscription added", subscription_id=subscription.id)
+    return back("/subscriptions", message=f"Subscription {subscription.id} added.")
+
+
+@router.post("/subscriptions/{subscription_id}/remove")
+def subscriptions_remove(request: Request, subscription_id: int, db: DB) -> Response:
+    if refused := operator_only(request):
+        return refused
+    if not operations.remove_subscription(db, subscription_id):
+        return back("/subscriptions", error=f"No subscription {subscription_id}.")
+    log.info("subscription removed", subscription_id=subscription_id)
+    return back("/subscriptions", message=f"Subscription {subscription_id} removed.")
