@@ -4,47 +4,28 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
 
 import structlog
 
 from worker.settings import get_settings
 
-
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """A handler that writes to whatever sys.stderr is now, not what it was at set-up
-    (Celery and test runners swap it)."""
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-class _StderrLogger:
-    """structlog's output, to the current sys.stderr for the same reason."""
-
-    def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+# The process's own stderr: Celery redirects sys.stderr into logging (which would loop back
+# here) and test runners swap it for buffers that close; the file descriptor stays.
+STDERR = sys.__stderr__
 
 
 def configure_logging(level: str | None = None) -> None:
     settings = get_settings()
     fmt = settings.log_format
     if fmt == "auto":
-        fmt = "console" if sys.stderr.isatty() else "json"
+        fmt = "console" if STDERR.isatty() else "json"
     renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        structlog.dev.ConsoleRenderer(colors=STDERR.isatty())
         if fmt == "console"
         else structlog.processors.JSONRenderer()
     )
     numeric = logging.getLevelName((level or settings.log_level).upper())
-    logging.basicConfig(level=numeric, format="%(message)s", handlers=[_Stderr()], force=True)
+    logging.basicConfig(level=numeric, format="%(message)s", stream=STDERR, force=True)
     # Alembic says "Context impl ..." at every start; its warnings still show.
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
     structlog.configure(
@@ -55,6 +36,6 @@ def configure_logging(level: str | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=lambda *_: _StderrLogger(),
+        logger_factory=structlog.PrintLoggerFactory(STDERR),
         cache_logger_on_first_use=False,
     )
