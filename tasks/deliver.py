@@ -231,7 +231,7 @@ def check_operations() -> int:
     now = utcnow()
     with session_scope(engine()) as session:
         take_lock(session, OUTBOX_LOCK)
-        found = _broken_feeds(session, now, settings) + _failing_subscribers(session, now, settings)
+        found = _broken_feeds(session) + _failing_subscribers(session, now, settings)
         subscribers = session.exec(select(Subscriber).where(Subscriber.status == "active")).all()
         ids = []
         for notice, about_subscriber in found:
@@ -252,16 +252,13 @@ def check_operations() -> int:
     return len(ids)
 
 
-def _broken_feeds(
-    session: Session, now: datetime, settings: Settings
-) -> list[tuple[Notice, int | None]]:
-    threshold = timedelta(seconds=settings.feed_broken_after_seconds)
+def _broken_feeds(session: Session) -> list[tuple[Notice, int | None]]:
+    """Feeds the poll path has marked broken (failing for CLAIMWATCH_FEED_BROKEN_AFTER_SECONDS);
+    the start of the failure names the episode, so each is raised once."""
     found = []
-    for feed in session.exec(select(Feed).where(col(Feed.status).in_(["error", "broken"]))):
-        since = as_utc(feed.last_success_at or feed.created_at)
+    for feed in session.exec(select(Feed).where(col(Feed.broken_since).is_not(None))):
+        since = as_utc(feed.failing_since or feed.broken_since)
         assert since is not None
-        if now - since < threshold:
-            continue
         summary = (
             f"Feed {feed.title or feed.url} has had no successful poll since "
             f"{since:%Y-%m-%d %H:%M} UTC ({feed.error_count} failures)"

@@ -181,6 +181,8 @@ def test_retries_digest_give_up_gone_and_operational_alerts(redis_url: str, tmp_
                     error_count=40,
                     last_error="http_status: HTTP 500",
                     created_at=long_ago,
+                    failing_since=long_ago,
+                    broken_since=long_ago + timedelta(days=1),
                     next_poll_at=datetime.now(UTC) + timedelta(days=1),
                 )
             )

@@ -62,8 +62,11 @@ def test_operator_manages_feeds_claims_and_subscriptions(fresh: TestClient) -> N
     fresh.post("/signin", data={"token": TOKEN})
     page = fresh.post("/feeds", data={"url": "https://a.example/rss", "poll_interval_seconds": 600})
     assert "Feed 1 added." in page.text and "https://a.example/rss" in page.text
+    page = fresh.post("/feeds", data={"url": "https://b.example/rss", "poll_interval_seconds": ""})
+    assert "Feed 2 added." in page.text and "(adaptive)" in page.text
     assert 'class="flash error"' in fresh.post("/feeds", data={"url": "nope"}).text
     assert "Feed 1 removed." in fresh.post("/feeds/1/remove").text
+    assert "Feed 2 removed." in fresh.post("/feeds/2/remove").text
     assert "No feed 1." in fresh.post("/feeds/1/remove").text
 
     page = fresh.post("/claims", data={"id": "musk-putin", "text": "Musk spoke with Putin"})

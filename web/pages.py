@@ -188,7 +188,7 @@ def feeds_add(
     request: Request,
     db: DB,
     url: Annotated[str, Form()],
-    poll_interval_seconds: Annotated[int, Form()] = 300,
+    poll_interval_seconds: Annotated[int | None, Form()] = None,
 ) -> Response:
     if refused := operator_only(request):
         return refused

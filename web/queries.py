@@ -468,6 +468,9 @@ def feed_out(feed: Feed, articles: int) -> FeedOut:
         last_success_at=as_utc(feed.last_success_at),
         next_poll_at=_utc(feed.next_poll_at),
         poll_interval_seconds=feed.poll_interval_seconds,
+        fixed_interval=feed.fixed_interval_seconds is not None,
+        retry_after_until=as_utc(feed.retry_after_until),
+        broken_since=as_utc(feed.broken_since),
         articles=articles,
         created_at=_utc(feed.created_at),
     )

@@ -143,13 +143,18 @@ class FeedOut(BaseModel):
     last_success_at: datetime | None
     next_poll_at: datetime
     poll_interval_seconds: int
+    fixed_interval: bool = Field(description="the operator fixed the interval; else adaptive")
+    retry_after_until: datetime | None = Field(description="the server asked to wait until")
+    broken_since: datetime | None = Field(description="failing long enough to be broken")
     articles: int
     created_at: datetime
 
 
 class FeedIn(BaseModel):
     url: HttpUrl
-    poll_interval_seconds: int = Field(default=300, ge=30, le=86_400)
+    poll_interval_seconds: int | None = Field(
+        default=None, ge=30, le=86_400, description="fixed interval; omitted: adaptive"
+    )
 
 
 class ClaimIn(BaseModel):
