@@ -7,6 +7,8 @@ of well-known outlets plus generic rules for the rest.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -157,7 +159,8 @@ def normalise_outlet(name: str | None) -> str | None:
 
 
 def outlet_from_url(url: str | None) -> str | None:
-    """The host of an article URL without "www." (None for anything that is not a URL)."""
+    """The host of an article URL without "www."; None for anything that is not a URL, and
+    for a bare IP address, which names a machine, not a publisher."""
     if not url:
         return None
     try:
@@ -167,4 +170,7 @@ def outlet_from_url(url: str | None) -> str | None:
     if not host or "." not in host:
         return None
     host = host.lower().rstrip(".")
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return None
     return re.sub(r"^www\d?\.", "", host)

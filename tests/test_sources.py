@@ -281,6 +281,8 @@ def test_outlet_from_url() -> None:
     assert outlet_from_url("not a url") is None
     assert outlet_from_url(None) is None
     assert outlet_from_url("http://[broken") is None
+    assert outlet_from_url("http://127.0.0.1:8099/articles/002.html") is None  # a machine
+    assert outlet_from_url("http://[2001:db8::1]/a") is None
     assert known_outlet("vice news") == "Vice"
     assert known_outlet("Unknown Gazette") is None
 
