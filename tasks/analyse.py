@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, delete, or_, select
 
 from analysis.judgments import StanceJudgment
 from analysis.matching import (
@@ -98,7 +98,7 @@ def analyse_article(article_id: int) -> None:
             )
         )
         outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
-        _record_sources(session, article_id, body, title, outlet.name if outlet else None)
+        record_sources(session, article_id, body, title, outlet.name if outlet else None)
         story.entity_keys = sorted(set(story.entity_keys) | entities.named)
         story.last_activity_at = max(story.last_activity_at, when)
         article.story_id, article.status = story.id, "analysed"
@@ -133,9 +133,12 @@ def _open_claims(session: Session, since: datetime) -> list[ClaimProfile]:
     ]
 
 
-def _record_sources(
+def record_sources(
     session: Session, article_id: int, body: str, title: str, outlet: str | None
 ) -> None:
+    """Record the primary sources the article's current text cites (replacing earlier ones,
+    so a revised article cites what its new text cites)."""
+    session.exec(delete(ArticleSource).where(col(ArticleSource.article_id) == article_id))  # type: ignore[call-overload]
     seen: set[int] = set()
     for cited in find_sources(body, title=title, outlet=outlet):
         source = session.exec(select(Source).where(Source.name == cited.name)).first()

@@ -23,6 +23,7 @@ from ingest.extract import extract_article as extract_html
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
 from storage.models import Alert, Article, ArticleRevision, Claim, Outlet, StanceRecord, utcnow
 from tasks.alerts import write_deliveries
+from tasks.analyse import record_sources
 from tasks.articles import content_hash
 from tasks.context import engine, fetcher, stance_engine
 from tasks.deliver import deliver
@@ -92,7 +93,11 @@ def check_revision(article_id: int) -> int | None:
         if article is None or content_hash(text) == article.content_hash:
             return None  # another check got there first
         number = _record_revision(session, article, text)
-        alerts, delivery_ids = _rejudge(session, article, number)
+        title = article.title or ""
+        body = clean_article_text(text, title=title)
+        outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
+        record_sources(session, article_id, body, title, outlet.name if outlet else None)
+        alerts, delivery_ids = _rejudge(session, article, number, body)
     log.info("article revised", article_id=article_id, url=url, revision=number,
              stance_changes=alerts)
     for delivery_id in delivery_ids:
@@ -120,12 +125,13 @@ def _record_revision(session: Session, article: Article, text: str) -> int:
     return number
 
 
-def _rejudge(session: Session, article: Article, number: int) -> tuple[list[str], list[int]]:
+def _rejudge(
+    session: Session, article: Article, number: int, body: str
+) -> tuple[list[str], list[int]]:
     """Judge the new text against the article's claims; a changed stance raises an alert.
 
     Returns the stance changes and the deliveries to send once the transaction commits."""
     title = article.title or ""
-    body = clean_article_text(article.text or "", title=title)
     changes: list[str] = []
     delivery_ids: list[int] = []
     records = session.exec(select(StanceRecord).where(StanceRecord.article_id == article.id))

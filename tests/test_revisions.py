@@ -112,7 +112,7 @@ def test_a_changed_stance_raises_one_revision_alert_with_old_and_new_evidence(
 ) -> None:
     from notify.subscribing import new_subscriber
     from storage.db import session_scope
-    from storage.models import Alert, Article, StanceRecord
+    from storage.models import Alert, Article, ArticleSource, StanceRecord
     from storage.subscriptions import Delivery
     from tasks import revisions
     from tasks.context import engine
@@ -142,6 +142,9 @@ def test_a_changed_stance_raises_one_revision_alert_with_old_and_new_evidence(
     assert evidence[0] == before.evidence[0] and "did not approve" in evidence[1]
     [delivery] = claimwatch.rows(Delivery)  # written with the alert, waiting for the digest
     assert delivery.alert_id == alert.id and delivery.status == "held"
+    # The sources are those the new text cites.
+    cited = [link.sentence for link in claimwatch.rows(ArticleSource)]
+    assert cited and all(any(s in p for p in REVISED) for s in cited), cited
     # Checked again, unchanged: nothing new.
     assert revisions.schedule_revision_checks() == 1
     assert len(claimwatch.rows(Alert, kind="revision")) == 1
