@@ -18,10 +18,6 @@ class Stance(StrEnum):
     DISCUSSES = "discusses"
     UNRELATED = "unrelated"
 
-    @classmethod
-    def from_fnc1(cls, label: str) -> Stance:
-        return FNC1_LABELS[label]
-
     def to_fnc1(self) -> str:
         return {v: k for k, v in FNC1_LABELS.items()}[self]
 
