@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from loopback import Claimwatch, LoopbackServer, configured, running_server
 
 from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
@@ -92,6 +93,20 @@ def fake_feed() -> Iterator[FakeFeed]:
     feed.start()
     yield feed
     feed.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    """A loopback HTTP server whose routes a test sets (see tests/loopback.py)."""
+    with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def claimwatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Claimwatch]:
+    """claimwatch's own entry points in this process, on a fresh SQLite database."""
+    with configured(tmp_path, monkeypatch) as cw:
+        yield cw
 
 
 @pytest.fixture

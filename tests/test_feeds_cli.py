@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from test_polling_bad_input import (
+from loopback import (
     Claimwatch,
     LoopbackServer,
-    configured,
     rss,
-    running_server,
     static,
     status,
 )
 
 from worker.cli import main
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with running_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-def claimwatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Claimwatch]:
-    with configured(tmp_path, monkeypatch) as cw:
-        yield cw
 
 
 def cli(capfd: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

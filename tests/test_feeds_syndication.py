@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from test_polling_bad_input import (
+from loopback import (
     PARAGRAPHS,
     Claimwatch,
     LoopbackServer,
-    configured,
     page,
     rss,
-    running_server,
     static,
 )
 
 TITLE = "Council approves the harbour bridge"
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with running_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-def claimwatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Claimwatch]:
-    with configured(tmp_path, monkeypatch) as cw:
-        yield cw
 
 
 def test_copies_are_linked_to_the_original_and_keep_their_outlet(

@@ -6,21 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_polling_bad_input import (
+from loopback import (
     Claimwatch,
     LoopbackServer,
     configured,
     rss,
-    running_server,
     static,
     status,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with running_server() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_polling_bad_input import (
+from loopback import (
     Claimwatch,
     LoopbackServer,
     configured,
     page,
     rss,
-    running_server,
     static,
 )
 
@@ -25,12 +24,6 @@ REVISED = [
     "false; the decision on the bridge has been postponed until next year.",
     "Opponents of the bridge welcomed the delay and said the project should be abandoned.",
 ]
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with running_server() as srv:
-        yield srv
 
 
 @pytest.fixture
