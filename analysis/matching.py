@@ -1,20 +1,24 @@
-"""Online story clustering: does a new article belong to an open story, and which?
+"""Online story clustering: does a new article belong to an open claim, and which?
 
-An article joins the open story whose claim it is most related to when three things
-hold: the article names the claim's key entities (people, organisations: who the claim
-is about), the story already knows the key entities of the article's own headline (who
-the article is about), and the stance engine judges the article related to the claim.
-The two entity checks keep apart stories that merely share a famous name (a Putin bird
-video is not the Musk–Putin call, and the Musk–Putin call is not a Putin motorcade
-story); relatedness keeps apart articles that name the same people for another reason.
+Candidates come from the claim index (lexical similarity). For each candidate one learned,
+calibrated decision combines every signal: the stance engine's relatedness, lexical
+similarity, entity coverage in both directions (who the claim is about named by the
+article; who the article's headline is about known to the story), and time since the
+story's last report. No single signal vetoes: a Title Case claim whose capitalised words
+are not names, or a body that names a surname only, still matches when the rest agrees.
+The weights and the threshold are data (`matching_model.json`), fitted by
+`claimwatch train matcher` on development data held out by claim.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from analysis.entities import EntityIndex, analyse_entities
 
@@ -23,7 +27,8 @@ from analysis.entities import EntityIndex, analyse_entities
 class ClaimProfile:
     """A claim an article may belong to: an operator's, or an open story's headline claim.
 
-    `last_activity_at` is None for an operator's claim with no story yet: always open.
+    `last_activity_at` is None for an operator's claim with no story yet; operator claims
+    never close, stories opened from a headline close after the story window.
     """
 
     claim_id: int
@@ -31,6 +36,7 @@ class ClaimProfile:
     claim_entities: frozenset[str]
     story_entities: frozenset[str]
     last_activity_at: datetime | None
+    operator: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,24 +49,37 @@ class ArticleEntities:
 
 @dataclass(frozen=True)
 class Match:
+    """The chosen claim, with the decision's probability and the signals behind it."""
+
     claim_id: int
     score: float
     related: float
     coverage: float
 
 
-_SOURCE_PREFIX = re.compile(r"^[A-Z][\w.&' ]{1,40}:\s+(?=\S)")
-_SOURCE_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{1,40}$")
+_CREDIT_PREFIX = re.compile(r"^([A-Z][\w.&' ]{1,40}):\s+(?=\S)")
+_CREDIT_SUFFIX = re.compile(r"\s+[-–—|]\s+([^-–—|]{1,40})$")
+MAX_CREDIT_WORDS = 4  # an outlet or speaker credit is a short name, not a clause
 
 
 def claim_from_headline(title: str) -> str:
     """The proposition a headline states, without the outlet credit around it.
 
     "Vice: Elon Musk spoke to Putin ..." and "Musk spoke to Putin ... - The New Yorker"
-    state the same claim as their middle part.
+    state the same claim as their middle part. A credit is short and shorter than what it
+    credits: in "NHL expansion plans in the works: reports" the clause is the claim.
     """
-    claim = _SOURCE_SUFFIX.sub("", _SOURCE_PREFIX.sub("", title.strip()))
-    return claim.strip() or title.strip()
+    claim = title.strip()
+    for pattern, keep in ((_CREDIT_PREFIX, lambda m, t: t[m.end():]),
+                          (_CREDIT_SUFFIX, lambda m, t: t[: m.start()])):
+        found = pattern.search(claim)
+        if found is None:
+            continue
+        rest = keep(found, claim).strip()
+        credit_words = len(found.group(1).split())
+        if credit_words <= MAX_CREDIT_WORDS and len(rest.split()) > max(2, credit_words):
+            claim = rest
+    return claim
 
 
 def key_entities(text: str) -> frozenset[str]:
@@ -102,36 +121,133 @@ def covers(named: Collection[str], wanted: Collection[str]) -> bool:
     return missing(wanted, named) <= max(0, (len(wanted) - 1) // 2)
 
 
+def coverage(wanted: Collection[str], named: Collection[str]) -> float:
+    """Share of `wanted` that `named` names (1.0 when nothing is wanted)."""
+    return 1 - missing(wanted, named) / len(wanted) if wanted else 1.0
+
+
+MODEL_FILE = Path(__file__).resolve().parent / "matching_model.json"
+FEATURES: tuple[str, ...] = (
+    "related",
+    "cosine",
+    "title_cosine",
+    "claim_coverage",
+    "claim_unnamed",
+    "headline_coverage",
+    "headline_unnamed",
+    "top_cosine",
+    "cosine_margin",
+    "operator_claim",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open claim the index found for the article, with its lexical similarities."""
+
+    profile: ClaimProfile
+    cosine: float
+    title_cosine: float = 0.0
+
+
+def match_features(
+    article: ArticleEntities,
+    published_at: datetime,
+    candidate: Candidate,
+    best_other_cosine: float,
+    related: float,
+) -> list[float]:
+    """The signals of one (article, claim) decision, in the order of `FEATURES`."""
+    profile = candidate.profile
+    known = profile.story_entities | profile.claim_entities
+    return [
+        related,
+        candidate.cosine,
+        candidate.title_cosine,
+        coverage(profile.claim_entities, article.named),
+        float(not profile.claim_entities),
+        coverage(article.headline, known) if known else 1.0,
+        float(not article.headline or not known),
+        float(candidate.cosine >= best_other_cosine),
+        candidate.cosine - best_other_cosine,
+        float(profile.operator),
+    ]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Logistic weights over `FEATURES` and the threshold for one kind of article."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + math.fsum(w * x for w, x in zip(self.weights, features, strict=True))
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+KINDS = ("titled", "body", "headline")  # what an article offers to read
+
+
+def article_kind(title: str, body: str) -> str:
+    """Articles with a title and a body, bodies alone, headlines alone: each has its own
+    decision, since the same signals read on other scales (a headline is a few words)."""
+    if not body.strip():
+        return "headline"
+    return "titled" if title.strip() else "body"
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """The fitted decision for each kind of article, and how many candidates the index
+    hands to the decision."""
+
+    decisions: dict[str, Decision]
+    candidates: int = 8
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> MatchModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted for other features; run `claimwatch train matcher`")
+        decisions = {
+            kind: Decision(tuple(d["weights"]), d["bias"], d["threshold"])
+            for kind, d in data["decisions"].items()
+        }
+        return cls(decisions, data["candidates"])
+
+
 def match_claim(
     article: ArticleEntities,
     published_at: datetime,
-    claims: Sequence[ClaimProfile],
+    candidates: Sequence[Candidate],
     relatedness: Callable[[str], float],
     *,
+    model: MatchModel,
     window: timedelta,
-    min_related: float = 0.5,
+    kind: str,
 ) -> Match | None:
     """The claim (and so the story) the article belongs to, or None for a story of its own.
 
-    `relatedness(claim)` is the stance engine's probability that the article concerns the
-    claim; it is only called for claims that pass the cheaper window and entity checks.
+    `candidates` come from the claim index, best first; `relatedness(claim)` is the stance
+    engine's probability that the article concerns the claim; `kind` is the
+    `article_kind`. Stories closed for longer
+    than `window` are not candidates; operator claims never close.
     """
+    open_ = [
+        c for c in candidates
+        if c.profile.operator
+        or not c.profile.last_activity_at
+        or published_at - c.profile.last_activity_at <= window
+    ][: model.candidates]
+    decision = model.decisions[kind]
     best: Match | None = None
-    for profile in claims:
-        if profile.last_activity_at and published_at - profile.last_activity_at > window:
-            continue
-        if not covers(article.named, profile.claim_entities):
-            continue
-        if profile.story_entities and not covers(
-            profile.story_entities | profile.claim_entities, article.headline
-        ):
-            continue
-        related = relatedness(profile.claim)
-        if related < min_related:
-            continue
-        wanted = len(profile.claim_entities) or 1
-        coverage = 1 - missing(profile.claim_entities, article.named) / wanted
-        score = related * (0.5 + 0.5 * coverage)
-        if best is None or score > best.score:
-            best = Match(profile.claim_id, score, related, coverage)
+    for c in open_:
+        other = max((o.cosine for o in open_ if o is not c), default=0.0)
+        related = relatedness(c.profile.claim)
+        features = match_features(article, published_at, c, other, related)
+        p = decision.probability(features)
+        if p >= decision.threshold and (best is None or p > best.score):
+            best = Match(c.profile.claim_id, p, related, features[3])
     return best

@@ -30,7 +30,8 @@ _MIN_DATE = datetime.min.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class ArchiveArticle:
-    """One archived article; ``text`` and/or ``html`` carry its content."""
+    """One archived article; ``text`` and/or ``html`` carry its content, or, for a
+    headline-only feed item, its ``title``; an item with only a ``url`` is fetched."""
 
     id: str
     url: str | None
@@ -169,9 +170,10 @@ def _build(
         fields[key] = value
     text = text if text is not None else fields["text"]
     html = html if html is not None else fields["html"]
-    if not (text and text.strip()) and not (html and html.strip()):
-        raise ArchiveError("bad_archive", f"{where}: article {raw_id} has no text or html",
-                           line=line)
+    if not any(v and v.strip() for v in (text, html, fields["title"], fields["url"])):
+        raise ArchiveError(
+            "bad_archive", f"{where}: article {raw_id} has no text, html, title or url", line=line
+        )
     try:
         published_at = parse_datetime(record.get("published_at"))
     except ValueError as exc:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Sequence
 
-from analysis.matching import key_entities
-from storage.models import Claim
+from sqlmodel import Session, col, func, select
+
+from analysis.matching import ClaimProfile, key_entities
+from storage.models import Claim, Story
 
 
 def watch_claim(session: Session, external_id: str, text: str) -> tuple[Claim, bool]:
@@ -22,3 +24,38 @@ def watch_claim(session: Session, external_id: str, text: str) -> tuple[Claim, b
     claim.entity_keys = sorted(key_entities(text))
     session.flush()
     return claim, created
+
+
+def claims_after(session: Session, claim_id: int) -> list[tuple[int, str]]:
+    """(id, text) of every claim with an id above `claim_id`, in id order: what a claim
+    index built up to `claim_id` is missing."""
+    rows = session.exec(
+        select(Claim.id, Claim.text).where(col(Claim.id) > claim_id).order_by(col(Claim.id))
+    ).all()
+    return [(int(i), text) for i, text in rows]  # type: ignore[arg-type]
+
+
+def last_claim_id(session: Session) -> int:
+    return session.exec(select(func.max(Claim.id))).one() or 0
+
+
+def claim_profiles(session: Session, claim_ids: Sequence[int]) -> dict[int, ClaimProfile]:
+    """Matching profiles of the given claims, with their stories' entities and activity."""
+    if not claim_ids:
+        return {}
+    rows = session.exec(
+        select(Claim, Story)
+        .join(Story, col(Story.claim_id) == col(Claim.id), isouter=True)
+        .where(col(Claim.id).in_(list(claim_ids)))
+    ).all()
+    return {
+        claim.id: ClaimProfile(  # type: ignore[misc]
+            claim_id=claim.id,  # type: ignore[arg-type]
+            claim=claim.text,
+            claim_entities=frozenset(claim.entity_keys),
+            story_entities=frozenset(story.entity_keys) if story else frozenset(),
+            last_activity_at=story.last_activity_at if story else None,
+            operator=claim.origin == "operator",
+        )
+        for claim, story in rows
+    }

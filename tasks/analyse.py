@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
-from sqlmodel import Session, col, delete, or_, select
+from sqlmodel import Session, col, delete, select
 
 from analysis.judgments import StanceJudgment
 from analysis.matching import (
-    ClaimProfile,
+    Candidate,
     article_entities,
+    article_kind,
     claim_from_headline,
     key_entities,
     match_claim,
 )
 from analysis.sources import find_sources
 from analysis.text import clean_article_text
+from storage.claims import claim_profiles
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
 from storage.models import (
     Article,
@@ -27,7 +29,7 @@ from storage.models import (
     StanceRecord,
     Story,
 )
-from tasks.context import engine, stance_engine
+from tasks.context import claim_index, engine, match_model, stance_engine
 from worker.app import app
 from worker.settings import get_settings
 
@@ -63,9 +65,11 @@ def analyse_article(article_id: int) -> None:
         match = match_claim(
             entities,
             when,
-            _open_claims(session, when - window),
+            _candidates(session, title, body),
             lambda claim: judge(claim).related,
+            model=match_model(),
             window=window,
+            kind=article_kind(title, body),
         )
         if match is not None:
             claim = session.get(Claim, match.claim_id)
@@ -114,22 +118,15 @@ def analyse_article(article_id: int) -> None:
     decide_alerts.delay(article_id)
 
 
-def _open_claims(session: Session, since: datetime) -> list[ClaimProfile]:
-    """Operator claims, and the claims of stories active since `since`."""
-    rows = session.exec(
-        select(Claim, Story)
-        .join(Story, col(Story.claim_id) == col(Claim.id), isouter=True)
-        .where(or_(Claim.origin == "operator", col(Story.last_activity_at) >= since))
-    ).all()
+def _candidates(session: Session, title: str, body: str) -> list[Candidate]:
+    """The open claims most like the article, from this process's claim index."""
+    index = claim_index(session)
+    found = index.search(f"{title}\n{body}", 2 * match_model().candidates)
+    profiles = claim_profiles(session, [claim_id for claim_id, _ in found])
     return [
-        ClaimProfile(
-            claim_id=claim.id,  # type: ignore[arg-type]
-            claim=claim.text,
-            claim_entities=frozenset(claim.entity_keys),
-            story_entities=frozenset(story.entity_keys) if story else frozenset(),
-            last_activity_at=None if claim.origin == "operator" else story.last_activity_at,
-        )
-        for claim, story in rows
+        Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
+        for c, cos in found
+        if c in profiles
     ]
 
 

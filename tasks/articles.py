@@ -146,7 +146,8 @@ def dedup_article(article_id: int) -> None:
         article = session.get(Article, article_id)
         if article is None or article.status != "extracted":
             return
-        article.content_hash = content_hash(article.text or "")
+        # A headline-only article is known by its headline, not by its empty text.
+        article.content_hash = content_hash(article.text or article.title or "")
         article.minhash = signature(article.text or "")
         url = article.canonical_url or article.url
         article.canonical_url = _canonical(url) if url else None

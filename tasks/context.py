@@ -6,12 +6,18 @@ stance model once.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from analysis.claim_index import ClaimIndex
+from analysis.matching import MatchModel
 from analysis.stance import StanceEngine
 from ingest.fetch import Fetcher, FetchSettings
+from storage.claims import claims_after, last_claim_id
 from storage.db import get_engine, init_db
 from worker.settings import get_settings
 
@@ -41,3 +47,36 @@ def fetcher() -> Fetcher:
 @lru_cache
 def stance_engine() -> StanceEngine:
     return StanceEngine.load()
+
+
+@dataclass
+class _IndexState:
+    index: ClaimIndex
+    up_to: int = 0
+    built_at: float = field(default_factory=time.monotonic)
+
+
+_indexes: dict[str, _IndexState] = {}
+INDEX_REBUILD_SECONDS = 300.0  # picks up claims whose text an operator changed
+
+
+def claim_index(session: Session) -> ClaimIndex:
+    """This process's index of every claim in the database, brought up to date with the
+    claims added since the last article, and rebuilt now and then for edited ones."""
+    key = get_settings().database_url
+    state = _indexes.get(key)
+    if (
+        state is None
+        or time.monotonic() - state.built_at > INDEX_REBUILD_SECONDS
+        or last_claim_id(session) < state.up_to  # a database made anew under the same URL
+    ):
+        state = _indexes[key] = _IndexState(ClaimIndex(stance_engine().fx.w))
+    for claim_id, text in claims_after(session, state.up_to):
+        state.index.add(claim_id, text)
+        state.up_to = claim_id
+    return state.index
+
+
+@lru_cache
+def match_model() -> MatchModel:
+    return MatchModel.load()

@@ -75,14 +75,16 @@ def replay(
 
 
 def _store(item: ArchiveArticle) -> tuple[int, Any]:
-    """Insert the item at the step its content allows: fetch a URL, extract HTML, or dedup text."""
+    """Insert the item at the step its content allows: dedup text (or a headline alone),
+    extract HTML, or fetch a URL when the item carries nothing to read."""
     with session_scope(engine()) as session:
         existing = session.exec(
             select(Article).where(Article.origin == ORIGIN, Article.external_id == item.id)
         ).first()
         if existing is not None:
             return existing.id, None  # type: ignore[return-value]
-        if item.text:
+        if item.text or (item.title and not item.html):
+            # A headline-only item (a feed entry without its page) is read from its headline.
             status, step = "extracted", article_tasks.dedup_article
         elif item.html:
             status, step = "fetched", article_tasks.extract_article

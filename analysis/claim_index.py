@@ -1,0 +1,72 @@
+"""Candidate claims for an article, found through an inverted index.
+
+Each claim is a TF-IDF vector of its content stems (the stance engine's stems and IDF
+weights, so retrieval and stance read words alike). An article's query walks only the
+postings of its own heaviest stems, so the cost per article depends on the article and on
+how many claims share its words, not on how many claims are open.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+
+from analysis.stance.text import content_stems, tokens
+
+QUERY_STEMS = 40  # the article's heaviest stems that are looked up
+
+
+class ClaimIndex:
+    """Cosine similarity between articles and claims over IDF-weighted stems."""
+
+    def __init__(self, weight: Callable[[str], float]) -> None:
+        self._weight = weight
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self._vectors: dict[int, dict[str, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def __contains__(self, claim_id: object) -> bool:
+        return claim_id in self._vectors
+
+    def add(self, claim_id: int, text: str) -> None:
+        """Index (or re-index) one claim."""
+        self.remove(claim_id)
+        vector = self._vector(text)
+        for stem, value in vector.items():
+            self._postings[stem][claim_id] = value
+        self._vectors[claim_id] = vector
+
+    def remove(self, claim_id: int) -> None:
+        for stem in self._vectors.pop(claim_id, {}):
+            postings = self._postings[stem]
+            postings.pop(claim_id, None)
+            if not postings:
+                del self._postings[stem]
+
+    def search(self, text: str, k: int, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
+        """The `k` claims most similar to `text`, as (claim id, cosine), best first."""
+        query = self._vector(text)
+        heaviest = heapq.nlargest(QUERY_STEMS, query.items(), key=lambda kv: kv[1])
+        scores: dict[int, float] = defaultdict(float)
+        for stem, value in heaviest:
+            for claim_id, claim_value in self._postings.get(stem, {}).items():
+                scores[claim_id] += value * claim_value
+        skip = set(exclude)
+        return heapq.nlargest(
+            k, ((c, s) for c, s in scores.items() if c not in skip), key=lambda cs: (cs[1], -cs[0])
+        )
+
+    def similarity(self, text: str, claim_id: int) -> float:
+        """Cosine between `text` and one indexed claim (0.0 for an unknown claim)."""
+        claim = self._vectors.get(claim_id, {})
+        return math.fsum(v * claim.get(s, 0.0) for s, v in self._vector(text).items())
+
+    def _vector(self, text: str) -> dict[str, float]:
+        counts = Counter(content_stems(tokens(text)))
+        vector = {s: (1 + math.log(n)) * self._weight(s) for s, n in counts.items()}
+        norm = math.sqrt(math.fsum(v * v for v in vector.values())) or 1.0
+        return {s: v / norm for s, v in vector.items()}

@@ -1,0 +1,155 @@
+"""Streams of real reports with known answers, for fitting and judging story matching.
+
+Two kinds, each with a `fit` side (the matcher learns from it) and an `eval` side (the
+development benchmark judges on it), split by claim so no claim is on both sides:
+
+- **claim streams** from FNC-1 training data: operator claims are headlines of the stance
+  model's claim-disjoint hold-out groups (claims and stories the stance model never saw);
+  the items are bodies without titles, those related to a chosen claim and many unrelated;
+- **headline streams** from Emergent's development rumours: operator claims are the
+  rumours as journalists worded them; the items are headline-only feed items (headline,
+  outlet, URL, time seen), in the order they appeared; a quarter of the rumours are left
+  undefined so that their headlines test precision.
+
+Each stream is a JSON Lines file for `claimwatch replay`, a claims file for `--claims`, and
+the gold answers (claim and stance per item id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from analysis.stance.engine import MODEL_DIR
+from analysis.stance.fnc import RELATED, claim_disjoint_split, headline_groups, read_fnc1_dir
+
+FNC_TO_STANCE = {"agree": "supports", "disagree": "refutes", "discuss": "discusses"}
+
+
+@dataclass
+class Stream:
+    """A replayable stream with its gold answers."""
+
+    name: str
+    items: list[dict[str, Any]]
+    claims: list[dict[str, str]]
+    gold_claim: dict[str, str | None] = field(default_factory=dict)
+    gold_stance: dict[str, str] = field(default_factory=dict)
+    # The event each item reports, defined as a claim or not (unrelated bodies: their own).
+    gold_story: dict[str, str] = field(default_factory=dict)
+
+    def write(self, folder: Path) -> tuple[Path, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        items, claims = folder / f"{self.name}.jsonl", folder / f"{self.name}.claims.json"
+        items.write_text("".join(json.dumps(i) + "\n" for i in self.items), encoding="utf-8")
+        claims.write_text(json.dumps(self.claims), encoding="utf-8")
+        return items, claims
+
+
+def side_of(key: str) -> str:
+    """'fit' or 'eval', fixed by a claim's (or story's) key."""
+    return "fit" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 5 < 3 else "eval"
+
+
+def fnc_claim_stream(
+    fnc1_dir: Path, *, side: str = "eval", claims: int = 40, unrelated: int = 160,
+    per_claim: int = 12, seed: int = 3, titled: float = 0.0, defined: float = 1.0,
+) -> Stream:
+    """Operator claims from held-out FNC-1 stories, bodies in random order.
+
+    Bodies come without titles, except a `titled` share that gets a headline of its own
+    story that agrees with or discusses it (FNC-1 does not say which headline was the
+    body's own); only a `defined` share of the chosen stories is given as operator claims.
+    """
+    pairs = read_fnc1_dir(fnc1_dir)
+    meta = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))["split"]
+    _, holdout = claim_disjoint_split(pairs, float(meta["holdout_frac"]), int(meta["seed"]))
+    groups = headline_groups(pairs)
+    holdout = [i for i in holdout if side_of(f"fnc-group-{groups[pairs[i].headline]}") == side]
+    rng = random.Random(seed)
+    related: dict[str, dict[str, str]] = defaultdict(dict)  # headline -> body id -> label
+    bodies: dict[str, str] = {}
+    story_of_body: dict[str, int] = {}
+    for i in holdout:
+        p = pairs[i]
+        bodies[p.body_id] = p.body
+        if p.stance in RELATED:
+            related[p.headline][p.body_id] = p.stance
+            story_of_body[p.body_id] = groups[p.headline]
+    # One headline per story, so each body has one right claim.
+    chosen: dict[int, str] = {}
+    for headline in sorted(related, key=lambda h: rng.random()):
+        if len(related[headline]) >= 3 and groups[headline] not in chosen:
+            chosen[groups[headline]] = headline
+        if len(chosen) == claims:
+            break
+    stream = Stream(f"fnc-claims-{side}", [], [])
+    titles: dict[str, list[str]] = defaultdict(list)
+    for headline, labels in related.items():
+        for body_id, label in labels.items():
+            if label != "disagree":
+                titles[body_id].append(headline)
+    for n, headline in enumerate(chosen.values()):
+        cid = f"fnc-{side}-{n:03d}"
+        is_defined = rng.random() < defined
+        if is_defined:
+            stream.claims.append({"id": cid, "text": headline})
+        picked = sorted(related[headline], key=lambda b: rng.random())[:per_claim]
+        for body_id in picked:
+            item_id = f"{cid}-b{body_id}"
+            item = {"id": item_id, "text": bodies[body_id]}
+            if titles[body_id] and rng.random() < titled:
+                item["title"] = rng.choice(sorted(titles[body_id]))
+            stream.items.append(item)
+            stream.gold_claim[item_id] = cid if is_defined else None
+            stream.gold_story[item_id] = cid
+            stream.gold_stance[item_id] = FNC_TO_STANCE[related[headline][body_id]]
+    # Bodies of the other held-out stories: about none of the chosen claims.
+    others = sorted(
+        (b for b in bodies if story_of_body.get(b) not in chosen), key=lambda b: rng.random()
+    )
+    for body_id in others[:unrelated]:
+        item_id = f"unrelated-b{body_id}"
+        item = {"id": item_id, "text": bodies[body_id]}
+        if titles[body_id] and rng.random() < titled:
+            item["title"] = rng.choice(sorted(titles[body_id]))
+        stream.items.append(item)
+        stream.gold_claim[item_id] = None
+        story = story_of_body.get(body_id)
+        stream.gold_story[item_id] = f"story-{story}" if story is not None else item_id
+    rng.shuffle(stream.items)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for k, item in enumerate(stream.items):
+        item["published_at"] = (start + timedelta(minutes=37 * k)).isoformat()
+    return stream
+
+
+def emergent_headline_stream(emergent_file: Path, *, side: str = "eval", seed: int = 5) -> Stream:
+    """Headline-only feed items of Emergent rumours; a quarter of the rumours undefined."""
+    rows = [json.loads(line) for line in emergent_file.read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if side_of(r["claim_id"]) == side]
+    rng = random.Random(seed)
+    rumours = sorted({r["claim_id"]: r["claim"] for r in rows}.items())
+    defined = {cid for cid, _ in rumours if rng.random() < 0.75}
+    stream = Stream(f"emergent-{side}", [], [])
+    stream.claims = [{"id": cid, "text": text} for cid, text in rumours if cid in defined]
+    for r in sorted(rows, key=lambda r: (r["seen_at"], r["article_id"])):
+        stream.items.append(
+            {
+                "id": r["article_id"],
+                "url": r["url"],
+                "title": r["headline"],
+                "outlet": r["outlet"],
+                "published_at": r["seen_at"],
+            }
+        )
+        stream.gold_claim[r["article_id"]] = r["claim_id"] if r["claim_id"] in defined else None
+        stream.gold_stance[r["article_id"]] = r["stance"]
+        stream.gold_story[r["article_id"]] = r["claim_id"]
+    return stream

@@ -1,0 +1,156 @@
+"""Fit the story-matching decision (`matching_model.json`) on the `fit` side of the
+development streams: `claimwatch train matcher`.
+
+Each stream is walked in order as the pipeline would walk it. Every item's candidates come
+from the claim index; each (item, candidate) pair becomes one row of `FEATURES`, labelled by
+whether the candidate is the item's claim. Story state (entities seen, last report) follows
+the gold answers, so the rows do not depend on the model being fitted. A logistic regression
+gives the weights; the threshold is the one with the best F1 among those whose precision,
+on the same rows decided as the pipeline decides, is at least `MIN_PRECISION`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.claim_index import ClaimIndex
+from analysis.matching import (
+    FEATURES,
+    MODEL_FILE,
+    ArticleEntities,
+    Candidate,
+    ClaimProfile,
+    article_entities,
+    article_kind,
+    claim_from_headline,
+    key_entities,
+    match_features,
+)
+from analysis.matching_data import Stream, emergent_headline_stream, fnc_claim_stream
+from analysis.stance import StanceEngine
+
+CANDIDATES = 8
+MIN_PRECISION = 0.85
+Log = Callable[[str], None]
+
+
+Row = tuple[str, list[float], bool]  # item id, features, whether the candidate is right
+
+
+def stream_rows(stream: Stream, engine: StanceEngine) -> tuple[list[Row], int]:
+    """(item id, features, is the item's story) for every candidate of every item, and how
+    many items had a story to join.
+
+    Items of an event no operator claim covers open a story from their headline (or the
+    start of their body), as the pipeline does, and later items may join it.
+    """
+    index = ClaimIndex(engine.fx.w)
+    profiles: dict[int, ClaimProfile] = {}
+    story_of: dict[int, str] = {}  # claim number -> the event it stands for
+    claim_of: dict[str, int] = {}  # event -> claim number
+
+    def open_claim(text: str, event: str, operator: bool) -> None:
+        n = len(profiles)
+        index.add(n, text)
+        profiles[n] = ClaimProfile(n, text, frozenset(key_entities(text)), frozenset(), None,
+                                   operator)
+        story_of[n], claim_of[event] = event, n
+
+    for claim in stream.claims:
+        open_claim(claim["text"], claim["id"], operator=True)
+    rows: list[Row] = []
+    joinable = 0
+    for item in stream.items:
+        title, body = item.get("title") or "", item.get("text") or ""
+        when = datetime.fromisoformat(item["published_at"])
+        entities = article_entities(title, body)
+        found = index.search(f"{title}\n{body}", CANDIDATES)
+        candidates = [
+            Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
+            for c, cos in found
+        ]
+        judged = engine.judge_many([(c.profile.claim, title, body) for c in candidates])
+        event = stream.gold_story[item["id"]]
+        for c, j in zip(candidates, judged, strict=True):
+            other = max((o.cosine for o in candidates if o is not c), default=0.0)
+            features = match_features(entities, when, c, other, j.related)
+            rows.append((item["id"], features, story_of[c.profile.claim_id] == event))
+        joinable += event in claim_of
+        if event not in claim_of:
+            open_claim(claim_from_headline(title) if title else body[:200], event, operator=False)
+        _remember(profiles, claim_of[event], entities, when)
+    return rows, joinable
+
+
+def _remember(profiles: dict[int, ClaimProfile], n: int, seen: ArticleEntities,
+              when: datetime) -> None:
+    p = profiles[n]
+    profiles[n] = replace(p, story_entities=p.story_entities | seen.named, last_activity_at=when)
+
+
+def decided_precision_recall(
+    rows: list[Row], probs: np.ndarray, threshold: float,
+    positives: int,
+) -> tuple[float, float]:
+    """Precision and recall of picking each item's most probable candidate above threshold."""
+    best: dict[str, tuple[float, bool]] = {}
+    for (item, _, label), p in zip(rows, probs, strict=True):
+        if p >= threshold and (item not in best or p > best[item][0]):
+            best[item] = (float(p), label)
+    tp = sum(1 for _, ok in best.values() if ok)
+    return (tp / len(best) if best else 0.0), (tp / positives if positives else 0.0)
+
+
+def fit_decision(rows: list[Row], positives: int, log: Log, kind: str) -> dict[str, Any]:
+    """Logistic weights, and the threshold with the best F1 at `MIN_PRECISION` or above."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.array([f for _, f, _ in rows])
+    y = np.array([label for _, _, label in rows])
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
+    probs = model.predict_proba(X)[:, 1]
+    best = (0.5, 0.0, 0.0, 0.0)
+    for threshold in np.arange(0.2, 0.95, 0.01):
+        p, r = decided_precision_recall(rows, probs, float(threshold), positives)
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        if p >= MIN_PRECISION and f1 > best[3]:
+            best = (round(float(threshold), 2), p, r, f1)
+    threshold, p, r, f1 = best
+    log(f"{kind}: threshold {threshold}: precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f} "
+        f"on {len(rows)} candidate rows of the fit side")
+    return {
+        "weights": [round(float(w), 6) for w in model.coef_[0]],
+        "bias": round(float(model.intercept_[0]), 6),
+        "threshold": threshold,
+        "fit": {"rows": len(rows), "positives": positives, "precision": round(p, 4),
+                "recall": round(r, 4), "f1": round(f1, 4)},
+    }
+
+
+def train(shared: Path, out: Path = MODEL_FILE, log: Log = print) -> dict[str, Any]:
+    """Fit the decision of each kind of article and write the model file; the stance model
+    must be in place."""
+    engine = StanceEngine.load()
+    fnc1, emergent = shared / "fnc1", shared / "emergent" / "emergent_dev.jsonl"
+    streams = {
+        "titled": fnc_claim_stream(fnc1, side="fit", titled=1.0, defined=0.7),
+        "body": fnc_claim_stream(fnc1, side="fit"),
+        "headline": emergent_headline_stream(emergent, side="fit"),
+    }
+    decisions = {}
+    for kind, stream in streams.items():
+        rows, positives = stream_rows(stream, engine)
+        kinds = {i["id"]: article_kind(i.get("title") or "", i.get("text") or "")
+                 for i in stream.items}
+        rows = [row for row in rows if kinds[row[0]] == kind]  # a titled stream has a few without
+        decisions[kind] = fit_decision(rows, positives, log, kind)
+    data = {"features": list(FEATURES), "candidates": CANDIDATES, "decisions": decisions}
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return data

@@ -1,0 +1,85 @@
+"""Development benchmark for judgment: matching, stance and contradiction alerts on streams
+beyond the seeds, each run through `claimwatch replay --claims` exactly as a newsroom would.
+
+Prints one table: matching precision, recall and F1; stance macro-F1 on rightly matched
+reports; contradiction-alert precision and recall; and milliseconds per article (replay
+wall time over items, start-up included). The streams are the `eval` side of
+`analysis/matching_data.py`: no claim in them was seen by the stance model or the matcher.
+
+Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from score import score  # noqa: E402
+from analysis.matching_data import (  # noqa: E402
+    Stream,
+    emergent_headline_stream,
+    fnc_claim_stream,
+)
+
+
+def replay(stream: Stream, folder: Path) -> tuple[dict, float]:
+    items, claims = stream.write(folder)
+    report = folder / f"{stream.name}.report.json"
+    for old in folder.glob(f"{stream.name}*.sqlite"):  # every run starts from an empty database
+        old.unlink()
+    env = {
+        **os.environ,
+        "CLAIMWATCH_DATABASE_URL": f"sqlite:///{folder / (stream.name + '.sqlite')}",
+        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{folder / (stream.name + '-broker.sqlite')}",
+        "CLAIMWATCH_LOG_LEVEL": "WARNING",
+    }
+    cmd = [sys.executable, "-m", "worker.cli", "replay", str(items), "--claims", str(claims),
+           "--report", str(report)]
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    return json.loads(report.read_text(encoding="utf-8")), elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--keep", type=Path, help="keep streams, databases and reports here")
+    ap.add_argument("--only", help="run only the stream with this name")
+    args = ap.parse_args(argv)
+    streams = [
+        fnc_claim_stream(args.shared / "fnc1"),
+        emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl"),
+    ]
+    streams = [s for s in streams if not args.only or s.name == args.only]
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="claimwatch-judgment-"))
+    header = (f"{'stream':<14} {'items':>5} {'claims':>6} {'match P':>8} {'R':>6} {'F1':>6} "
+              f"{'stance F1':>9} {'alerts':>6} {'alert P':>8} {'R':>6} {'ms/item':>8}")
+    rows = []
+    for stream in streams:
+        report, elapsed = replay(stream, folder)
+        m = score(report, stream.gold_claim, stream.gold_stance)
+        rows.append(
+            f"{stream.name:<14} {len(stream.items):>5} {len(stream.claims):>6} "
+            f"{m['match_p']:>8.3f} {m['match_r']:>6.3f} {m['match_f1']:>6.3f} "
+            f"{m['stance_f1']:>9.3f} {m['alerts']:>6} {m['alert_p']:>8.3f} {m['alert_r']:>6.3f} "
+            f"{1000 * elapsed / max(1, len(stream.items)):>8.1f}"
+        )
+        print(f"{stream.name}: {json.dumps(m)}", file=sys.stderr)
+    print(header)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Score a `claimwatch replay --report` file against a stream's gold answers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+STANCES = ("supports", "refutes", "discusses")
+SIDES = {"supports": "refutes", "refutes": "supports"}
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def macro_f1(pairs: list[tuple[str, str]], labels: tuple[str, ...] = STANCES) -> float:
+    f1s = []
+    for label in labels:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        f1s.append(_prf(tp, fp, fn)[2])
+    return sum(f1s) / len(f1s)
+
+
+def score(report: dict[str, Any], gold_claim: dict[str, str | None],
+          gold_stance: dict[str, str]) -> dict[str, float]:
+    """Matching P/R/F1 (an item matched to its operator claim), stance macro-F1 on rightly
+    matched items, and contradiction alerts' precision (the alert's report and at least one
+    report it contradicts took opposite sides of the same claim) and recall (claims whose
+    reports conflict that got at least one right contradiction alert)."""
+    claims = {c for c in gold_claim.values() if c}
+    predicted = {a["id"]: a for a in report["articles"]}
+    tp = fp = fn = 0
+    stance_pairs = []
+    for item_id, gold in gold_claim.items():
+        got = predicted.get(item_id, {}).get("claim_id")
+        got = got if got in claims else None
+        if got is not None and got == gold:
+            tp += 1
+            stance_pairs.append((gold_stance[item_id], predicted[item_id].get("stance") or ""))
+        else:
+            fp += got is not None
+            fn += gold is not None
+    p, r, f1 = _prf(tp, fp, fn)
+    conflicted: set[str] = set()
+    seen: dict[str, set[str]] = {}
+    ordered = sorted(
+        (a for a in report["articles"] if gold_claim.get(a["id"])),
+        key=lambda a: (a.get("published_at") or "", a["id"]),
+    )
+    for a in ordered:
+        claim, stance = gold_claim[a["id"]], gold_stance.get(a["id"], "")
+        if stance in SIDES and SIDES[stance] in seen.get(claim, set()):  # type: ignore[arg-type]
+            conflicted.add(claim)  # type: ignore[arg-type]
+        seen.setdefault(claim, set()).add(stance)  # type: ignore[arg-type]
+    right = wrong = 0
+    alerted: set[str] = set()
+    for alert in report["alerts"]:
+        if alert["kind"] != "contradiction":
+            continue
+        claim, stance = gold_claim.get(alert["article_id"]), gold_stance.get(alert["article_id"])
+        ok = bool(claim) and stance in SIDES and any(
+            gold_claim.get(o) == claim and gold_stance.get(o) == SIDES[stance]  # type: ignore[index]
+            for o in alert["contradicts"]
+        )
+        right += ok
+        wrong += not ok
+        if ok:
+            alerted.add(claim)  # type: ignore[arg-type]
+    raised = right + wrong
+    return {
+        "match_p": p, "match_r": r, "match_f1": f1,
+        "stance_f1": macro_f1(stance_pairs),
+        "stance_n": len(stance_pairs),
+        "alert_p": right / raised if raised else 0.0,
+        "alert_r": len(alerted & conflicted) / len(conflicted) if conflicted else 0.0,
+        "alerts": raised, "alerts_right": right, "conflicted": len(conflicted),
+        "predicted_stances": dict(Counter(s for _, s in stance_pairs)),  # type: ignore[dict-item]
+    }
