@@ -9,9 +9,10 @@ from analysis.matching import (
     ArticleEntities,
     Candidate,
     ClaimProfile,
+    Match,
     MatchModel,
-    article_kind,
     article_entities,
+    article_kind,
     claim_from_headline,
     covers,
     key_entities,
@@ -26,6 +27,7 @@ MUSK = ClaimProfile(
     frozenset({"elon musk", "putin"}),
     frozenset({"elon musk", "vladimir putin", "ian bremmer"}),
     NOW,
+    operator=False,
 )
 MOTORCADE = ClaimProfile(
     2,
@@ -33,6 +35,7 @@ MOTORCADE = ClaimProfile(
     frozenset({"vladimir putin"}),
     frozenset({"vladimir putin", "obama"}),
     NOW,
+    operator=False,
 )
 MUSK_ARTICLE = ArticleEntities(
     frozenset({"elon musk", "vladimir putin", "ukraine"}),
@@ -68,8 +71,11 @@ def _candidates(*profiles: ClaimProfile, cosine: float = 0.5) -> list[Candidate]
     return [Candidate(p, cosine, cosine) for p in profiles]
 
 
-def _match(related: dict[str, float], *profiles: ClaimProfile, when: datetime = NOW):
-    return match_claim(MUSK_ARTICLE, when, _candidates(*profiles), related.__getitem__,
+def _match(
+    related: dict[str, float], *profiles: ClaimProfile, when: datetime = NOW, cosine: float = 0.5
+) -> Match | None:
+    return match_claim(MUSK_ARTICLE, when, _candidates(*profiles, cosine=cosine),
+                       related.__getitem__,
                        model=MODEL, window=WEEK, kind="titled")
 
 
@@ -82,7 +88,7 @@ def test_the_best_related_claim_wins() -> None:
 
 
 def test_unrelated_claims_start_a_new_story() -> None:
-    assert _match({MUSK.claim: 0.01}, MUSK) is None
+    assert _match({MUSK.claim: 0.01}, MUSK, cosine=0.05) is None
 
 
 def test_closed_stories_are_not_candidates_but_operator_claims_always_are() -> None:

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from score import score  # noqa: E402
+
 from analysis.matching_data import (  # noqa: E402
     Stream,
     emergent_headline_stream,
