@@ -111,7 +111,8 @@ def _report(session: Session, article: Article, claim: Claim) -> Report:
     return Report(
         article_id=article.id,  # type: ignore[arg-type]
         stance=Stance(stance.stance) if stance else Stance.UNRELATED,
-        score=stance.score if stance else 0.0,
+        # The report is on the story's claim: its side's probability given it is on topic.
+        score=min(1.0, stance.score / stance.related) if stance and stance.related else 0.0,
         evidence=stance.evidence if stance else [],
         outlet=outlet.name if outlet else None,
         sources=frozenset(name for name, _ in cited),

@@ -55,13 +55,24 @@ def test_repeating_an_alerted_side_does_not_alert_again() -> None:
 
 
 def test_the_other_side_answering_alerts_once_then_stays_quiet() -> None:
-    earlier = [report(1, Stance.SUPPORTS, {"A"}), report(2, Stance.REFUTES, {"A"})]
+    earlier = [
+        report(1, Stance.SUPPORTS, {"A"}),
+        report(2, Stance.REFUTES, {"A"}),
+        report(3, Stance.REFUTES, {"A"}),
+    ]
     past = [PastAlert("contradiction", 2, Stance.REFUTES)]
-    [decision] = decide_alerts(CLAIM, report(3, Stance.SUPPORTS, {"A"}), earlier, past)
-    assert decision.kind == "contradiction" and decision.contradicts == [2]
-    earlier.append(report(3, Stance.SUPPORTS, {"A"}))
-    past.append(PastAlert("contradiction", 3, Stance.SUPPORTS))
-    assert decide_alerts(CLAIM, report(4, Stance.SUPPORTS, {"A"}), earlier, past) == []
+    [decision] = decide_alerts(CLAIM, report(4, Stance.SUPPORTS, {"A"}), earlier, past)
+    assert decision.kind == "contradiction" and decision.contradicts == [3, 2]
+    earlier.append(report(4, Stance.SUPPORTS, {"A"}))
+    past.append(PastAlert("contradiction", 4, Stance.SUPPORTS))
+    assert decide_alerts(CLAIM, report(5, Stance.SUPPORTS, {"A"}), earlier, past) == []
+
+
+def test_one_report_against_another_is_no_contradiction_without_a_new_source() -> None:
+    earlier = [report(1, Stance.SUPPORTS, {"A"})]
+    assert decide_alerts(CLAIM, report(2, Stance.REFUTES, {"A"}), earlier, []) == []
+    decisions = decide_alerts(CLAIM, report(2, Stance.REFUTES, {"A", "B"}), earlier, [])
+    assert kinds(decisions) == ["contradiction", "new_source"]
 
 
 def test_a_new_primary_source_reopens_an_answered_side() -> None:
@@ -73,7 +84,7 @@ def test_a_new_primary_source_reopens_an_answered_side() -> None:
     past = [
         PastAlert("contradiction", 2, Stance.REFUTES),
         PastAlert("contradiction", 3, Stance.SUPPORTS),
-    ]
+    ]  # one refuting report: a position only with a new source
     decisions = decide_alerts(CLAIM, report(4, Stance.SUPPORTS, {"A", "New Source"}), earlier, past)
     assert kinds(decisions) == ["contradiction", "new_source"]
     assert decisions[1].new_sources == ["New Source"]

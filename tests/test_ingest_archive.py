@@ -73,7 +73,7 @@ def test_sort_is_stable_for_equal_dates() -> None:
         (['{"id": "1", "text": "ok"}', '{"id": "2", "text": '], 2, "invalid JSON"),
         (['{"text": "no id"}'], 1, "'id'"),
         (['{"id": "1", "text": "ok"}', "", '{"id": "1", "text": "again"}'], 3, "duplicate id"),
-        (['{"id": "1", "title": "no body"}'], 1, "no text or html"),
+        (['{"id": "1", "outlet": "nothing to read"}'], 1, "no text, html, title or url"),
         (['{"id": "1", "text": "x", "published_at": "yesterday"}'], 1, "published_at"),
         (['{"id": "1", "text": "x", "published_at": 1700000000}'], 1, "published_at"),
         (['{"id": "1", "text": ["not", "a", "string"]}'], 1, "'text' must be a string"),

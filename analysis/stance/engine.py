@@ -22,6 +22,7 @@ from analysis.judgments import Stance, StanceJudgment
 from analysis.stance.bow import BowModel
 from analysis.stance.features import Claim, Doc, FeatureExtractor
 from analysis.stance.gbm import TreeEnsemble, load_npz
+from analysis.stance.headline import HEADLINE_MODEL, HeadlineModel, headline_features
 from analysis.stance.text import (
     NEGATIONS,
     REFUTE_BIGRAMS,
@@ -64,12 +65,14 @@ class StanceEngine:
         stance_model: TreeEnsemble,
         meta: dict[str, Any],
         bow: BowModel,
+        headline_model: HeadlineModel | None = None,
     ) -> None:
         self.fx = extractor
         self.bow = bow
         self.rel_model = rel_model
         self.stance_model = stance_model
         self.meta = meta
+        self.headline_model = headline_model
         self.rel_temperature = float(meta.get("rel_temperature", 1.0))
         self.stance_temperature = float(meta.get("stance_temperature", 1.0))
         self.rel_threshold = float(meta.get("rel_threshold", 0.5))
@@ -80,8 +83,11 @@ class StanceEngine:
         self.title_strength = float(layer.get("strength", 8.0))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> StanceEngine:
-        """Load the model files (json + npz, never pickle) from `path` or the shipped folder."""
+    def load(
+        cls, path: str | Path | None = None, *, with_headline_model: bool = True
+    ) -> StanceEngine:
+        """Load the model files (json + npz, never pickle) from `path` or the shipped folder;
+        the headline-only model too, unless it is the one being fitted."""
         d = Path(path) if path is not None else MODEL_DIR
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
         idf = json.loads((d / "idf.json").read_text(encoding="utf-8"))
@@ -90,7 +96,8 @@ class StanceEngine:
         words = json.loads((d / "bow_vocab.json").read_text(encoding="utf-8"))
         bow = BowModel({w: i for i, w in enumerate(words)}, z["bow_coef"], z["bow_intercept"])
         rel = TreeEnsemble.from_arrays(z, "rel_")
-        return cls(fx, rel, TreeEnsemble.from_arrays(z, "st_"), meta, bow)
+        headline = HeadlineModel.load(d / HEADLINE_MODEL.name) if with_headline_model else None
+        return cls(fx, rel, TreeEnsemble.from_arrays(z, "st_"), meta, bow, headline)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -115,11 +122,15 @@ class StanceEngine:
         out = []
         for i, (c, d) in enumerate(zip(claims, docs, strict=True)):
             p = p3[i]
-            title = items[i][1]
-            if title.strip():
+            title, body = items[i][1], items[i][2]
+            bias = self.class_bias
+            if title.strip() and not body.strip() and self.headline_model is not None:
+                p = self.headline_model.probabilities(headline_features(c, title, p, float(rel[i])))
+                bias = self.headline_model.class_bias
+            elif title.strip():
                 p = p * self._headline_multipliers(c, title)
                 p = p / p.sum()
-            out.append(self._judgment(c, d, float(rel[i]), p))
+            out.append(self._judgment(c, d, float(rel[i]), p, bias))
         return out
 
     def matrix(self, claims: Sequence[Claim], docs: Sequence[Doc]) -> np.ndarray:
@@ -167,14 +178,16 @@ class StanceEngine:
             return np.array([1.0, 1.0 / k, math.sqrt(k)])
         return np.array([k, 1.0 / k, 1.0 / math.sqrt(k)])
 
-    def _judgment(self, c: Claim, d: Doc, rel: float, p3: np.ndarray) -> StanceJudgment:
+    def _judgment(
+        self, c: Claim, d: Doc, rel: float, p3: np.ndarray, bias: np.ndarray
+    ) -> StanceJudgment:
         probs = {Stance.UNRELATED: 1.0 - rel}
         for s, v in zip(STANCE_CLASSES, p3, strict=True):
             probs[s] = rel * float(v)
         if rel < self.rel_threshold:
             stance = Stance.UNRELATED
         else:
-            stance = STANCE_CLASSES[int(np.argmax(p3 * self.class_bias))]
+            stance = STANCE_CLASSES[int(np.argmax(p3 * bias))]
         evidence = [] if stance == Stance.UNRELATED else self._evidence(c, d, stance)
         return StanceJudgment(
             stance=stance,

@@ -57,21 +57,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--keep", type=Path, help="keep streams, databases and reports here")
     ap.add_argument("--only", help="run only the stream with this name")
+    ap.add_argument("--side", default="eval", choices=("eval", "fit"),
+                    help="fit: the side the matcher and alert threshold were tuned on")
     args = ap.parse_args(argv)
     streams = [
-        fnc_claim_stream(args.shared / "fnc1"),
-        emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl"),
+        fnc_claim_stream(args.shared / "fnc1", side=args.side),
+        emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl", side=args.side),
     ]
     streams = [s for s in streams if not args.only or s.name == args.only]
     folder = args.keep or Path(tempfile.mkdtemp(prefix="claimwatch-judgment-"))
-    header = (f"{'stream':<14} {'items':>5} {'claims':>6} {'match P':>8} {'R':>6} {'F1':>6} "
+    header = (f"{'stream':<16} {'items':>5} {'claims':>6} {'match P':>8} {'R':>6} {'F1':>6} "
               f"{'stance F1':>9} {'alerts':>6} {'alert P':>8} {'R':>6} {'ms/item':>8}")
     rows = []
     for stream in streams:
         report, elapsed = replay(stream, folder)
         m = score(report, stream.gold_claim, stream.gold_stance)
         rows.append(
-            f"{stream.name:<14} {len(stream.items):>5} {len(stream.claims):>6} "
+            f"{stream.name:<16} {len(stream.items):>5} {len(stream.claims):>6} "
             f"{m['match_p']:>8.3f} {m['match_r']:>6.3f} {m['match_f1']:>6.3f} "
             f"{m['stance_f1']:>9.3f} {m['alerts']:>6} {m['alert_p']:>8.3f} {m['alert_r']:>6.3f} "
             f"{1000 * elapsed / max(1, len(stream.items)):>8.1f}"

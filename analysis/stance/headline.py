@@ -1,0 +1,102 @@
+"""Stance of a headline-only report (a feed item without its page) toward a claim.
+
+The two learned stages read bodies; a headline is a few words, and what carries its stance
+is how it is worded: a question or a hedge reports a claim, "X denies ..." reports a denial
+in a neutral voice, "hoax" or "fake" in the outlet's own voice takes the other side. This
+small multinomial logistic model reads those cues, the learned stages' own probabilities
+and the headline's overlap with the claim. It is fitted on Emergent development headlines
+(`claimwatch train headline`), held out by rumour; the weights are data (`model/headline.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analysis.stance.features import Claim
+from analysis.stance.text import (
+    HEDGE_CUES,
+    NEGATIONS,
+    REFUTE_CUES,
+    SUPPORT_CUES,
+    content_stems,
+    is_question,
+    tokens,
+    words_list,
+)
+
+HEADLINE_MODEL = Path(__file__).resolve().parent / "model" / "headline.json"
+# Verbs that report someone else's denial rather than take a side ("Hospital denies ...").
+REPORTED_DENIALS: frozenset[str] = words_list(
+    """deny denies denied denying dismiss dismisses dismissed rejects rejected disputes disputed
+    refutes refuted rebuts rebutted"""
+)
+CUE_VOCABULARY: tuple[str, ...] = tuple(
+    sorted(REFUTE_CUES | HEDGE_CUES | SUPPORT_CUES | NEGATIONS | {"?", "not", "no"})
+)
+DENSE_FEATURES: tuple[str, ...] = (
+    "log_p_supports", "log_p_refutes", "log_p_discusses", "related", "overlap",
+    "question", "hedges", "own_refutes", "reported_denial", "negated", "claim_negated",
+    "polarity_mismatch", "supports_cues", "quote", "colon_credit",
+)
+
+
+def headline_features(claim: Claim, title: str, p3: Sequence[float], related: float) -> np.ndarray:
+    """Dense cue features followed by one indicator per cue word the headline uses."""
+    toks = tokens(title)
+    words = set(toks)
+    stems = set(content_stems(toks))
+    overlap = math.fsum(claim.weights[s] for s in claim.uniq & stems) / claim.total_w
+    reported = len(words & REPORTED_DENIALS)
+    own = len((words & REFUTE_CUES) - REPORTED_DENIALS)
+    negated = any(t in NEGATIONS or t.endswith("n't") for t in toks)
+    claim_toks = set(tokens(claim.text))
+    claim_negated = bool(claim_toks & (NEGATIONS | REFUTE_CUES))
+    dense = [
+        *(math.log(max(float(p), 1e-4)) for p in p3),
+        related,
+        overlap,
+        float(is_question(title)),
+        float(len(words & HEDGE_CUES)),
+        float(own),
+        float(reported),
+        float(negated),
+        float(claim_negated),
+        float((negated or own > 0 or reported > 0) != claim_negated),
+        float(len(words & SUPPORT_CUES)),
+        float(any(q in title for q in "\"“‘'")),
+        float(":" in title),
+    ]
+    sparse = [float(w in words) for w in CUE_VOCABULARY]
+    return np.array(dense + sparse, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class HeadlineModel:
+    """Multinomial logistic weights: (supports, refutes, discusses) x features, and the
+    class multipliers of the decision (the probabilities themselves stay calibrated)."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    class_bias: np.ndarray
+
+    @classmethod
+    def load(cls, path: Path = HEADLINE_MODEL) -> HeadlineModel | None:
+        """The shipped model, or None before `claimwatch train headline` has made one."""
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["cue_vocabulary"] != list(CUE_VOCABULARY) or data["dense"] != list(DENSE_FEATURES):
+            raise ValueError(f"{path}: fitted for other features; run `claimwatch train headline`")
+        return cls(np.array(data["coef"]), np.array(data["intercept"]),
+                   np.array(data["class_bias"]))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        z = self.coef @ features + self.intercept
+        z = np.exp(z - z.max())
+        return z / z.sum()

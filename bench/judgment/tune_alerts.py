@@ -1,0 +1,95 @@
+"""Choose the contradiction thresholds of `analysis/alerts.py` on honest stances.
+
+The `fit` side's headlines are judged out of fold (the headline model refitted without each
+rumour), matched to their rumour as the matcher nearly always does, and run through the
+alert rules for a grid of thresholds. Prints precision and recall of contradiction alerts
+(as `bench/judgment/run.py` scores them) for each setting, best recall at a precision of
+0.6 or more first.
+
+Usage: .venv/bin/python bench/judgment/tune_alerts.py [--shared DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from score import score  # noqa: E402
+
+import analysis.alerts as rules  # noqa: E402
+from analysis.alerts import PastAlert, Report  # noqa: E402
+from analysis.judgments import Stance  # noqa: E402
+from analysis.stance.engine import STANCE_CLASSES, StanceEngine  # noqa: E402
+from analysis.stance.headline import HeadlineModel  # noqa: E402
+from analysis.stance.headline_train import emergent_rows, features_of, oof_probabilities  # noqa: E402
+
+
+def simulate(rows: list[dict], stances: list[Stance], scores: np.ndarray) -> list[dict]:
+    """Contradiction alerts of each rumour's headlines in the order they were seen."""
+    alerts: list[dict] = []
+    by_claim: dict[str, list[int]] = {}
+    for i in sorted(range(len(rows)), key=lambda i: (rows[i]["seen_at"], rows[i]["article_id"])):
+        by_claim.setdefault(rows[i]["claim_id"], []).append(i)
+    for members in by_claim.values():
+        earlier: list[Report] = []
+        past: list[PastAlert] = []
+        for i in members:
+            new = Report(i, stances[i], float(scores[i]), ["-"])
+            for d in rules.decide_alerts("claim", new, earlier, past):
+                if d.kind == "contradiction":
+                    alerts.append({"kind": d.kind, "article_id": rows[i]["article_id"],
+                                   "contradicts": [rows[j]["article_id"] for j in d.contradicts]})
+                    past.append(PastAlert(d.kind, i, new.stance))
+            earlier.append(new)
+    return alerts
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--top", type=int, default=12, help="settings to print")
+    args = ap.parse_args(argv)
+    rows = emergent_rows(args.shared / "emergent" / "emergent_dev.jsonl", "fit")
+    engine = StanceEngine.load(with_headline_model=False)
+    shipped = HeadlineModel.load()
+    meta = json.loads((ROOT / "analysis/stance/model/headline.json").read_text())
+    X = features_of(engine, rows)
+    y = np.array([r["stance"] for r in rows])
+    labels = [s.value for s in STANCE_CLASSES]
+    probs = oof_probabilities(X, y, np.array([r["claim_id"] for r in rows]), meta["fit"]["C"],
+                              labels)
+    bias = shipped.class_bias if shipped else np.ones(3)
+    picked = np.argmax(probs * bias, axis=1)
+    stances = [STANCE_CLASSES[k] for k in picked]
+    scores = probs[np.arange(len(rows)), picked]
+    gold_claim = {r["article_id"]: r["claim_id"] for r in rows}
+    gold_stance = {r["article_id"]: r["stance"] for r in rows}
+    articles = [{"id": r["article_id"], "claim_id": r["claim_id"], "published_at": r["seen_at"]}
+                for r in rows]
+    results = []
+    for new, old, count in itertools.product((0.4, 0.5, 0.6, 0.7, 0.8), (0.3, 0.5, 0.6, 0.7),
+                                             (1, 2, 3)):
+        rules.MIN_OPPOSING_SCORE, rules.MIN_OPPOSING = old, count
+        rules.decide_alerts.__kwdefaults__["min_score"] = new
+        m = score({"articles": articles, "alerts": simulate(rows, stances, scores)},
+                  gold_claim, gold_stance)
+        results.append((m["alert_p"], m["alert_r"], m["alerts"], new, old, count))
+    results.sort(key=lambda r: (r[0] >= 0.6, r[1], r[0]), reverse=True)
+    print(f"{'precision':>9} {'recall':>6} {'alerts':>6}  "
+          "MIN_SCORE MIN_OPPOSING_SCORE MIN_OPPOSING")
+    for p, r, n, new, old, count in results[: args.top]:
+        print(f"{p:>9.3f} {r:>6.3f} {n:>6}  {new:>9} {old:>18} {count:>12}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
