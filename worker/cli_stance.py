@@ -1,4 +1,5 @@
-"""`claimwatch train stance` and `claimwatch eval fnc1`: reproduce and measure the stance model.
+"""`claimwatch train stance|headline|matcher` and `claimwatch eval fnc1|pairs`: reproduce and
+measure the shipped judgment models.
 
 Registered in the main CLI (`worker/cli.py`) with `add_stance_commands(subparsers)`; the
 commands need no settings, database or broker.
@@ -12,7 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_FNC1 = Path("/work/shared/fnc1")
+# The development data lies beside a clone of the repository (`../shared`), when it is there.
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+DEFAULT_FNC1 = SHARED_DIR / "fnc1"
+DEFAULT_EMERGENT = SHARED_DIR / "emergent" / "emergent_dev.jsonl"
 
 
 def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,6 +38,22 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
     )
     ts.add_argument("--seed", type=int, default=None, help="split and model seed")
     ts.set_defaults(handler=_cmd_train_stance)
+    th = train_sub.add_parser(
+        "headline", help="fit the headline-only stance model on Emergent (after `stance`)"
+    )
+    th.add_argument("--emergent", type=Path, default=DEFAULT_EMERGENT,
+                    help=f"Emergent development headlines (default {DEFAULT_EMERGENT})")
+    th.add_argument("--out", type=Path, default=None,
+                    help="model file (default: the shipped analysis/stance/model/headline.json)")
+    th.set_defaults(handler=_cmd_train_headline)
+    tm = train_sub.add_parser(
+        "matcher", help="fit the story-matching decision (after `stance` and `headline`)"
+    )
+    tm.add_argument("--shared", type=Path, default=SHARED_DIR,
+                    help=f"folder holding fnc1/ and emergent/ (default {SHARED_DIR})")
+    tm.add_argument("--out", type=Path, default=None,
+                    help="model file (default: the shipped analysis/matching_model.json)")
+    tm.set_defaults(handler=_cmd_train_matcher)
 
     ev = subparsers.add_parser("eval", help="evaluate shipped models")
     ev_sub = ev.add_subparsers(dest="eval_what", required=True)
@@ -60,6 +80,13 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
         help="write CSV Headline,Body ID,Stance in input row order",
     )
     ef.set_defaults(handler=_cmd_eval_fnc1)
+    ep = ev_sub.add_parser(
+        "pairs", help="accuracy, macro-F1, per class and confusion on your own labelled pairs"
+    )
+    ep.add_argument("file", type=Path,
+                    help='JSON Lines: {"claim", "title"?, "text"?, "stance"} per line')
+    ep.add_argument("--json", action="store_true", help="print one JSON object")
+    ep.set_defaults(handler=_cmd_eval_pairs)
 
 
 def _cmd_train_stance(args: argparse.Namespace) -> int:
@@ -69,6 +96,66 @@ def _cmd_train_stance(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else MODEL_DIR
     seed = args.seed if args.seed is not None else SEED
     train(args.fnc1, out, seed=seed, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def _cmd_train_headline(args: argparse.Namespace) -> int:
+    from analysis.stance.headline import HEADLINE_MODEL
+    from analysis.stance.headline_train import train
+
+    train(args.emergent, args.out or HEADLINE_MODEL, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def _cmd_train_matcher(args: argparse.Namespace) -> int:
+    from analysis.matching import MODEL_FILE
+    from analysis.matching_train import train
+
+    train(args.shared, args.out or MODEL_FILE, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def read_pairs(path: Path) -> list[tuple[str, str, str, str]]:
+    """(claim, title, text, stance) rows of a labelled-pairs file, checked line by line."""
+    from analysis.judgments import Stance
+
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                claim, stance = row["claim"], Stance(row["stance"]).value
+                title, text = row.get("title") or "", row.get("text") or ""
+                if not all(isinstance(v, str) for v in (claim, title, text)):
+                    raise TypeError("claim, title and text must be strings")
+                if not (title.strip() or text.strip()):
+                    raise ValueError("give a title, a text or both")
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}: line {number}: {error}") from error
+            rows.append((claim, title, text, stance))
+    return rows
+
+
+def _cmd_eval_pairs(args: argparse.Namespace) -> int:
+    from analysis.judgments import Stance
+    from analysis.stance import StanceEngine
+    from analysis.stance.fnc import classification_report, format_report
+
+    try:
+        rows = read_pairs(args.file)
+    except (OSError, ValueError) as error:
+        print(f"eval pairs: {error}", file=sys.stderr)
+        return 2
+    judged = StanceEngine.load().judge_many([(c, t, x) for c, t, x, _ in rows])
+    gold, pred = [r[3] for r in rows], [j.stance.value for j in judged]
+    labels = [s.value for s in Stance if s.value in {*gold, *pred}]  # classes in play only
+    rep = classification_report(gold, pred, labels)
+    if args.json:
+        print(json.dumps({k: rep[k] for k in ("accuracy", "f1_macro", "per_class", "confusion")}))
+    else:
+        print(format_report(rep))
     return 0
 
 

@@ -122,27 +122,36 @@ def fnc_score(gold: Sequence[str], pred: Sequence[str]) -> float:
     return 100.0 * score / best if best else 0.0
 
 
-def report(gold: Sequence[str], pred: Sequence[str]) -> dict[str, object]:
-    """FNC score, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
-    conf = {g: dict.fromkeys(LABELS, 0) for g in LABELS}
+def classification_report(
+    gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]
+) -> dict[str, object]:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+    conf = {g: dict.fromkeys(labels, 0) for g in labels}
     for g, p in zip(gold, pred, strict=True):
         conf[g][p] += 1
     per: dict[str, dict[str, float]] = {}
-    for c in LABELS:
+    for c in labels:
         tp = conf[c][c]
-        fp = sum(conf[g][c] for g in LABELS if g != c)
-        fn = sum(conf[c][p] for p in LABELS if p != c)
+        fp = sum(conf[g][c] for g in labels if g != c)
+        fn = sum(conf[c][p] for p in labels if p != c)
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         per[c] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4)}
+    right = sum(conf[c][c] for c in labels)
     return {
-        "fnc_score": round(fnc_score(gold, pred), 3),
-        "f1_macro": round(sum(per[c]["f1"] for c in LABELS) / len(LABELS), 4),
+        "accuracy": round(right / len(gold), 4) if gold else 0.0,
+        "f1_macro": round(sum(per[c]["f1"] for c in labels) / len(labels), 4),
         "per_class": per,
         "confusion": conf,
         "n": len(gold),
     }
+
+
+def report(gold: Sequence[str], pred: Sequence[str]) -> dict[str, object]:
+    """FNC score, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+    fnc = round(fnc_score(gold, pred), 3)
+    return {"fnc_score": fnc, **classification_report(gold, pred, LABELS)}
 
 
 def format_report(rep: dict[str, object]) -> str:
@@ -150,17 +159,22 @@ def format_report(rep: dict[str, object]) -> str:
     per = rep["per_class"]
     conf = rep["confusion"]
     assert isinstance(per, dict) and isinstance(conf, dict)
+    labels = list(per)
+    headline = (
+        f"FNC score: {rep['fnc_score']:.2f}%   " if "fnc_score" in rep
+        else f"accuracy: {rep['accuracy']:.4f}   "
+    )
     lines = [
         f"pairs: {rep['n']}",
-        f"FNC score: {rep['fnc_score']:.2f}%   macro-F1: {rep['f1_macro']:.4f}",
+        f"{headline}macro-F1: {rep['f1_macro']:.4f}",
         "",
         f"{'class':<10} {'precision':>9} {'recall':>7} {'F1':>7}",
     ]
-    for c in LABELS:
+    for c in labels:
         m = per[c]
         lines.append(f"{c:<10} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f}")
     lines += ["", "confusion (rows gold, columns predicted):"]
-    lines.append(" " * 10 + "".join(f"{c:>10}" for c in LABELS))
-    for g in LABELS:
-        lines.append(f"{g:<10}" + "".join(f"{conf[g][p]:>10}" for p in LABELS))
+    lines.append(" " * 10 + "".join(f"{c:>10}" for c in labels))
+    for g in labels:
+        lines.append(f"{g:<10}" + "".join(f"{conf[g][p]:>10}" for p in labels))
     return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""The judgment models a newsroom can reproduce and score: `eval pairs`, `train headline`,
+`train matcher`, and what the headline model reads in a headline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SHARED
+
+from analysis.judgments import Stance
+from analysis.stance import StanceEngine
+
+EMERGENT = SHARED / "emergent" / "emergent_dev.jsonl"
+CLAIM = "A zoo in Denmark released a lion into the city"
+
+
+def claimwatch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args], cwd=ROOT, capture_output=True, text=True,
+        timeout=600,
+    )
+
+
+def test_eval_pairs_scores_labelled_pairs(tmp_path: Path) -> None:
+    rows = [
+        {"claim": CLAIM, "title": "Zoo releases lion into city streets", "stance": "supports"},
+        {"claim": CLAIM, "title": "Lion release story is a hoax, zoo says", "stance": "refutes"},
+        {"claim": CLAIM, "title": "Did a zoo really release a lion?", "stance": "discusses"},
+        {"claim": CLAIM, "text": "Stock markets closed higher on Friday after a quiet week of "
+         "trading in Asia and Europe.", "stance": "unrelated"},
+    ]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = claimwatch("eval", "pairs", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"accuracy", "f1_macro", "per_class", "confusion"}
+    assert sum(sum(row.values()) for row in result["confusion"].values()) == 4
+    assert 0.0 <= result["f1_macro"] <= 1.0 and result["accuracy"] >= 0.5
+    assert set(result["per_class"]["supports"]) == {"precision", "recall", "f1"}
+    readable = claimwatch("eval", "pairs", str(path))
+    assert "macro-F1" in readable.stdout and "confusion" in readable.stdout
+
+
+def test_eval_pairs_names_the_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps({"claim": CLAIM, "title": "t", "stance": "supports"}) + "\n"
+                    + json.dumps({"claim": CLAIM, "title": "t", "stance": "agrees"}) + "\n")
+    done = claimwatch("eval", "pairs", str(path))
+    assert done.returncode == 2 and "line 2" in done.stderr
+
+
+def test_headline_model_reads_hedges_denials_and_assertions() -> None:
+    engine = StanceEngine.load()
+    assert engine.headline_model is not None
+    judged = engine.judge_many([
+        (CLAIM, "Zoo releases lion into city, police confirm", ""),
+        (CLAIM, "Lion release was a hoax: no lion ever left the zoo", ""),
+        (CLAIM, "Did a Danish zoo release a lion into the city?", ""),
+    ])
+    assert [j.stance for j in judged] == [Stance.SUPPORTS, Stance.REFUTES, Stance.DISCUSSES]
+
+
+@pytest.mark.skipif(not EMERGENT.exists(), reason=f"needs Emergent development data at {EMERGENT}")
+@pytest.mark.parametrize(
+    ("command", "shipped"),
+    [
+        (["train", "headline"], ROOT / "analysis/stance/model/headline.json"),
+        (["train", "matcher"], ROOT / "analysis/matching_model.json"),
+    ],
+)
+def test_training_reproduces_the_shipped_model(
+    tmp_path: Path, command: list[str], shipped: Path
+) -> None:
+    if not (SHARED / "fnc1").exists():
+        pytest.skip(f"needs FNC-1 training data at {SHARED / 'fnc1'}")
+    out = tmp_path / shipped.name
+    done = claimwatch(*command, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text()) == json.loads(shipped.read_text())
