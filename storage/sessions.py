@@ -1,12 +1,15 @@
 """Operator sign-in sessions for the web pages, kept server-side so signing out revokes them.
 
-The browser holds a random session id; the database holds only its SHA-256, so a copy of
-the database does not sign anyone in. A session ends when it expires or is revoked.
+The browser holds a random session id; the database holds only its HMAC under a key the
+caller derives from its own secret (the web app: from the API token), so a copy of the
+database signs nobody in, and changing the secret ends every session. A session also
+ends when it expires or is revoked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -25,28 +28,30 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime = Field(index=True)
 
 
-def _digest(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
+def _digest(key: bytes, session_id: str) -> str:
+    return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def open_session(session: Session, lifetime: timedelta) -> str:
+def open_session(session: Session, key: bytes, lifetime: timedelta) -> str:
     """Start a session and return its id for the cookie; expired sessions are dropped."""
     now = utcnow()
     session.exec(delete(WebSession).where(col(WebSession.expires_at) <= now))  # type: ignore[call-overload]
     session_id = secrets.token_urlsafe(32)
-    session.add(WebSession(token_hash=_digest(session_id), expires_at=now + lifetime))
+    session.add(WebSession(token_hash=_digest(key, session_id), expires_at=now + lifetime))
     return session_id
 
 
-def session_is_live(session: Session, session_id: str) -> bool:
+def session_is_live(session: Session, key: bytes, session_id: str) -> bool:
     """Whether the id names a session that is neither expired nor revoked."""
     found = session.exec(
         select(WebSession.id).where(
-            WebSession.token_hash == _digest(session_id), col(WebSession.expires_at) > utcnow()
+            WebSession.token_hash == _digest(key, session_id),
+            col(WebSession.expires_at) > utcnow(),
         )
     ).first()
     return found is not None
 
 
-def revoke_session(session: Session, session_id: str) -> None:
-    session.exec(delete(WebSession).where(col(WebSession.token_hash) == _digest(session_id)))  # type: ignore[call-overload]
+def revoke_session(session: Session, key: bytes, session_id: str) -> None:
+    digest = _digest(key, session_id)
+    session.exec(delete(WebSession).where(col(WebSession.token_hash) == digest))  # type: ignore[call-overload]

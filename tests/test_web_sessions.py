@@ -122,6 +122,17 @@ def test_signing_in_again_replaces_the_session(operator: TestClient) -> None:
         assert len(db.exec(select(WebSession)).all()) == 1
 
 
+def test_a_new_api_token_ends_every_session(operator: TestClient) -> None:
+    engine = operator.app.state.engine  # type: ignore[attr-defined]
+    assert "Sign out" in operator.get("/feeds").text
+    rotated = create_app(
+        engine, api_token="rotated-token", public_url=PUBLIC_URL, broker_url="memory://"
+    )
+    with TestClient(rotated, base_url=PUBLIC_URL) as after:
+        after.cookies.set(COOKIE, operator.cookies[COOKIE], domain="claimwatch.example")
+        assert "Sign out" not in after.get("/feeds").text
+
+
 def test_bearer_api_writes_need_no_csrf_token_and_cookies_do_not_authorise_them(
     operator: TestClient,
 ) -> None:

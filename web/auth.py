@@ -6,7 +6,7 @@ as a Bearer header, which a browser never adds by itself, so it needs no CSRF de
 The pages are cookie-authenticated, so they get three layers:
 - Signing in with the token opens a server-side session (storage.sessions); the cookie
   holds its random id (HttpOnly, SameSite=Strict, Secure behind HTTPS, see
-  CLAIMWATCH_COOKIE_SECURE), and signing out revokes it.
+  CLAIMWATCH_COOKIE_SECURE), signing out revokes it, and a new API token ends it.
 - Every form post must come from this site: its Origin (else its Referer) is this
   server's or CLAIMWATCH_PUBLIC_URL's origin; without either it is refused.
 - Every form carries a CSRF token: an HMAC, keyed by a key derived from the API token, of
@@ -63,6 +63,14 @@ def require_token(
 # Sessions --------------------------------------------------------------------------------
 
 
+def _key(request: Request, purpose: bytes) -> bytes:
+    """A key for one purpose, derived from the API token: changing the token ends every
+    session and every form token."""
+    token = _token(request)
+    assert token, "no keys while writes are disabled"
+    return hmac.new(token.encode(), b"claimwatch " + purpose, hashlib.sha256).digest()
+
+
 def signed_in(request: Request) -> bool:
     """Whether the request carries a live operator session (looked up once per request)."""
     if not hasattr(request.state, "signed_in"):
@@ -70,25 +78,26 @@ def signed_in(request: Request) -> bool:
         live = False
         if _token(request) and session_id:
             with session_scope(request.app.state.engine) as db:
-                live = session_is_live(db, session_id)
+                live = session_is_live(db, _key(request, b"session"), session_id)
         request.state.signed_in = live
     return request.state.signed_in
 
 
 def sign_in(request: Request, response: Response) -> None:
     """Open a new session (never reuse one the browser brought) and revoke the old."""
+    key = _key(request, b"session")
     with session_scope(request.app.state.engine) as db:
         if old := request.cookies.get(COOKIE):
-            revoke_session(db, old)
-        session_id = open_session(db, SESSION_LIFETIME)
+            revoke_session(db, key, old)
+        session_id = open_session(db, key, SESSION_LIFETIME)
     _set_cookie(request, response, COOKIE, session_id, int(SESSION_LIFETIME.total_seconds()))
 
 
 def sign_out(request: Request, response: Response) -> None:
     """Revoke the session server-side, so a copy of the cookie signs nobody in."""
-    if session_id := request.cookies.get(COOKIE):
+    if (session_id := request.cookies.get(COOKIE)) and _token(request):
         with session_scope(request.app.state.engine) as db:
-            revoke_session(db, session_id)
+            revoke_session(db, _key(request, b"session"), session_id)
     response.delete_cookie(COOKIE)
 
 
@@ -116,14 +125,12 @@ def csrf_token(request: Request) -> str:
     A browser without a ``claimwatch_csrf`` cookie gets a new random id here, which
     :func:`remember_browser` then sets as its cookie.
     """
-    token = _token(request)
-    if not token:
+    if not _token(request):
         return ""
     if not hasattr(request.state, "browser"):
         request.state.browser = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    key = hmac.new(token.encode(), b"claimwatch csrf", hashlib.sha256).digest()
     bound = f"{request.state.browser}|{request.cookies.get(COOKIE, '')}".encode()
-    return hmac.new(key, bound, hashlib.sha256).hexdigest()
+    return hmac.new(_key(request, b"csrf"), bound, hashlib.sha256).hexdigest()
 
 
 def remember_browser(request: Request, response: Response) -> None:
