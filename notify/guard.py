@@ -41,9 +41,9 @@ def channel_hosts(url: str) -> list[tuple[str, int]]:
     """The (host, port) pairs a channel URL names as places to connect to.
 
     A webhook names its host. An Apprise URL names one when its service is self-hosted
-    (json://, form://, xml://, ntfy://, gotify://, mailto:// ..., whose URL templates
-    have a ``{host}``), plus the SMTP server of an e-mail URL; a service with a fixed API
-    host (slack://, tgram://) carries tokens where a host would be, and names none.
+    (json://, form://, xml://, ntfy://, gotify:// ..., whose URL templates have a
+    ``{host}``), or for e-mail its SMTP server; a service with a fixed API host (slack://,
+    tgram://) carries tokens where a host would be, and names none.
     """
     if url.lower().startswith(("http://", "https://")):
         parts = urlsplit(url)
@@ -52,12 +52,11 @@ def channel_hosts(url: str) -> list[tuple[str, int]]:
     service = apprise.Apprise.instantiate(url)
     if service is None:
         return []
-    hosts = []
-    if any("{host}" in template for template in service.templates) and service.host:
-        hosts.append((service.host, service.port or 0))
-    if smtp_host := getattr(service, "smtp_host", None):
-        hosts.append((smtp_host, service.port or 0))
-    return hosts
+    # E-mail connects to its SMTP server, which may differ from the address's domain.
+    host = getattr(service, "smtp_host", None) or service.host
+    if host and any("{host}" in template for template in service.templates):
+        return [(host, service.port or 0)]
+    return []
 
 
 def check_channel(url: str, guard: AddressGuard) -> None:
