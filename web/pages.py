@@ -180,6 +180,7 @@ def operator_form(request: Request, _: Annotated[None, Depends(checked_form)]) -
 
 
 def refused_page(request: Request, error: Exception) -> HTMLResponse:
+    """The 403 page for a refused form, in the site's look rather than as JSON."""
     assert isinstance(error, FormRefused)
     return problem(request, 403, error.heading, error.detail)
 
