@@ -228,12 +228,21 @@ class _Decoder:
             raise FetchError("bad_encoding", f"corrupt {self.encoding} body: {exc}") from exc
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx transport whose connection pool connects through the address guard."""
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx transport whose connection pool connects through the address guard.
+
+    Fetches use it, and so do webhook deliveries: both send requests to URLs that
+    outsiders choose.
+    """
 
     def __init__(
-        self, guard: AddressGuard, limits: httpx.Limits, ssl_context: ssl.SSLContext
+        self,
+        guard: AddressGuard,
+        limits: httpx.Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        limits = limits or httpx.Limits()
+        ssl_context = ssl_context or _ssl_context(None)
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
         if not hasattr(self, "_pool"):  # pragma: no cover - httpx internals changed
             raise RuntimeError("unsupported httpx version: HTTPTransport has no _pool")
@@ -474,7 +483,7 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         self.guard = guard or AddressGuard(self.settings.allowed_networks)
         self._client = httpx.Client(
-            transport=_GuardedTransport(
+            transport=GuardedTransport(
                 self.guard, httpx.Limits(max_connections=50, max_keepalive_connections=10),
                 _ssl_context(self.settings.ca_bundle),
             ),

@@ -1,7 +1,8 @@
 """Every channel that is not a webhook goes through Apprise (Slack, e-mail, Teams, ...).
 
 A service that renders Markdown (or HTML, which Apprise converts Markdown to) gets the
-Markdown rendering; a plain-text one gets the text rendering.
+Markdown rendering; a plain-text one gets the text rendering. Every connection a send
+opens goes through the address guard (see notify.guard).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import time
 
 import apprise
 
+from ingest.errors import FetchError
+from ingest.guard import AddressGuard
+from notify.guard import check_channel, guarded_sockets
 from notify.payload import Message
 from notify.render import render_markdown, render_text
 from notify.webhook import SendResult
@@ -19,10 +23,14 @@ def is_apprise_url(url: str) -> bool:
     return apprise.Apprise.instantiate(url) is not None
 
 
-def send_apprise(url: str, message: Message, timeout: float) -> SendResult:
+def send_apprise(url: str, message: Message, timeout: float, guard: AddressGuard) -> SendResult:
     service = apprise.Apprise.instantiate(url)
     if service is None:
         return SendResult(False, 0, error="not a valid Apprise URL")
+    try:
+        check_channel(url, guard)  # early and clear; every connection is checked again
+    except FetchError as error:
+        return SendResult(False, 0, error=str(error)[:300])
     if service.resolve_format(apprise.NotifyFormat.MARKDOWN) == apprise.NotifyFormat.TEXT:
         body_format, (title, body) = apprise.NotifyFormat.TEXT, render_text(message)
     else:
@@ -30,10 +38,13 @@ def send_apprise(url: str, message: Message, timeout: float) -> SendResult:
     channel = apprise.Apprise()
     channel.add(service)
     started = time.monotonic()
-    result = channel.notify(body=body, title=title, body_format=body_format, timeout=timeout)
+    with guarded_sockets(guard) as refusals:
+        result = channel.notify(body=body, title=title, body_format=body_format, timeout=timeout)
     duration = int((time.monotonic() - started) * 1000)
     if result:
         return SendResult(True, duration)
+    if refusals:
+        return SendResult(False, duration, error=refusals[0][:300])
     # Apprise's own log lines name the failure without the URL's tokens.
     messages = [
         entry.message

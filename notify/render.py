@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 import textwrap
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from notify.payload import AlertView, ArticleView, Digest, Message, NoticeView
 
+# An http(s) URL with nothing a browser would strip or re-read: no space, no control.
+HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 EVIDENCE_CHARS = 300
 TITLE_CHARS = 120
 KIND_LABEL = {
@@ -70,6 +73,20 @@ def _article_text(article: ArticleView) -> list[str]:
     return lines
 
 
+def link_target(url: str | None) -> str | None:
+    """The URL if it may be rendered as a link (http or https, with a host), else None.
+
+    Article URLs come from feeds and replay files: a ``javascript:`` or ``data:`` URL
+    rendered as a link would run in the reader's page or chat client when clicked.
+    """
+    if not url or not HTTP_URL.fullmatch(url):
+        return None
+    try:
+        return url if urlsplit(url).hostname else None
+    except ValueError:
+        return None
+
+
 def _alert_markdown(alert: AlertView) -> str:
     parts = [f"**{_md(alert.summary)}**"]
     if alert.claim_text:
@@ -88,7 +105,8 @@ def _article_markdown(article: ArticleView, indent: str = "") -> str:
     head = _md(_byline(article))
     if article.title:
         title = _md(f"“{article.title}”")
-        head += f": [{title}]({article.url})" if article.url else f": {title}"
+        link = link_target(article.url)
+        head += f": [{title}]({link})" if link else f": {title}"
     quotes = [f"{indent}> {_md(_quote(sentence))}" for sentence in article.evidence]
     return "\n\n".join([head, *quotes])
 

@@ -6,7 +6,9 @@ from functools import lru_cache
 
 import apprise
 
+from ingest.guard import AddressGuard
 from notify.apprise_channel import is_apprise_url
+from notify.guard import creation_refusal, delivery_guard
 from notify.secrets import ENV_NAME, PLACEHOLDER
 from storage.subscriptions import ALERT_KINDS, NOTICE_KINDS, Subscriber
 
@@ -31,8 +33,13 @@ def new_subscriber(
     outlets: list[str] | None = None,
     min_score: float | None = None,
     digest_minutes: float | None = None,
+    guard: AddressGuard | None = None,
 ) -> Subscriber:
-    """A checked, unsaved Subscriber: an http(s) URL is a webhook, anything else Apprise."""
+    """A checked, unsaved Subscriber: an http(s) URL is a webhook, anything else Apprise.
+
+    A channel whose host the address guard refuses (``guard``, by default the one with
+    the operator's allow-list) is refused here, and would be again at every delivery.
+    """
     kinds = kinds or []
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
@@ -54,6 +61,11 @@ def new_subscriber(
         raise SubscriptionError("digest minutes must be positive")
     if not webhook and not _usable_apprise_url(channel_url):
         raise SubscriptionError("not an http(s) webhook URL nor an Apprise URL Apprise knows")
+    if refusal := creation_refusal(channel_url, guard or delivery_guard()):
+        raise SubscriptionError(
+            f"deliveries cannot go there: {refusal} (private, loopback and link-local "
+            "addresses are refused unless CLAIMWATCH_ALLOWED_NETWORKS allows them)"
+        )
     return Subscriber(
         channel_url=channel_url,
         channel="webhook" if webhook else "apprise",

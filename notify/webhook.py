@@ -22,6 +22,10 @@ from typing import Any
 
 import httpx
 
+from ingest.errors import FetchError
+from ingest.fetch import GuardedTransport
+from ingest.guard import AddressGuard
+
 SECRET_PREFIX = "whsec_"
 # Statuses whose Retry-After the sender honours.
 RETRY_AFTER_STATUSES = (429, 503)
@@ -82,14 +86,23 @@ def send_webhook(
     secret_list: list[str],
     timeout: float,
     user_agent: str,
+    guard: AddressGuard,
 ) -> SendResult:
-    """POST one signed message; any 2xx is success, redirects are not followed."""
+    """POST one signed message; any 2xx is success, redirects are not followed.
+
+    The connection goes only to an address the guard permits (see notify.guard).
+    """
     body = encode(payload)
     headers = signed_headers(message_id, int(time.time()), body, secret_list)
     headers["user-agent"] = user_agent
     started = time.monotonic()
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+        with httpx.Client(
+            transport=GuardedTransport(guard), timeout=timeout, trust_env=False
+        ) as client:
+            response = client.post(url, content=body, headers=headers)
+    except FetchError as error:  # refused by the guard, or the name does not resolve
+        return SendResult(False, _ms(started), error=str(error)[:300])
     except httpx.HTTPError as error:
         return SendResult(False, _ms(started), error=f"{type(error).__name__}: {error}"[:300])
     code = response.status_code

@@ -3,6 +3,6 @@
 Importing the package registers every table with SQLModel's metadata.
 """
 
-from storage import models, subscriptions
+from storage import models, sessions, subscriptions
 
-__all__ = ["models", "subscriptions"]
+__all__ = ["models", "sessions", "subscriptions"]

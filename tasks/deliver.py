@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from notify.apprise_channel import send_apprise
 from notify.filters import wants_notice
+from notify.guard import delivery_guard
 from notify.payload import Message, build_payload
 from notify.retry import backoff_seconds
 from notify.secrets import MissingSecretError, expand_url, read_secrets
@@ -99,7 +100,7 @@ def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
 def _send(
     subscriber: Subscriber, message: Message, webhook_id: str, settings: Settings
 ) -> SendResult:
-    timeout = settings.delivery_timeout_seconds
+    timeout, guard = settings.delivery_timeout_seconds, delivery_guard()
     try:
         if subscriber.channel == "webhook":
             return send_webhook(
@@ -109,8 +110,9 @@ def _send(
                 read_secrets(subscriber.secret_env),
                 timeout,
                 get_settings().user_agent,
+                guard,
             )
-        return send_apprise(expand_url(subscriber.channel_url), message, timeout)
+        return send_apprise(expand_url(subscriber.channel_url), message, timeout, guard)
     except MissingSecretError as error:
         return SendResult(False, 0, error=str(error))
 

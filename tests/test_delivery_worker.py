@@ -48,6 +48,7 @@ def delivery_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
         "CLAIMWATCH_DELIVERY_FAILING_AFTER_SECONDS": "1",
         "CLAIMWATCH_FEED_BROKEN_AFTER_SECONDS": "3600",
         "CLAIMWATCH_PUBLIC_URL": "https://claimwatch.example",
+        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # the receivers listen on loopback
     }
 
 

@@ -23,6 +23,7 @@ def test_replayed_seeds_reach_the_story_subscribers(tmp_path: Path, postgres_url
         "CLAIMWATCH_DATABASE_URL": postgres_url,  # the worker tests cover SQLite
         "HOOK_SECRET": SECRET,
         "CLAIMWATCH_PUBLIC_URL": "https://cw.example",
+        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # the receiver listens on loopback
     }
     claims = tmp_path / "claims.json"
     claims.write_text(json.dumps([OPERATOR_CLAIM]))

@@ -16,9 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from ingest.guard import AddressGuard
 from notify.webhook import new_secret, parse_retry_after, send_webhook, sign
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# The receivers listen on loopback, which deliveries reach only when an operator allows it.
+LOOPBACK = AddressGuard("127.0.0.1/32")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ class Receiver:
     """A webhook receiver on loopback: records each request, answers from a script per path
     (then 200)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.requests: list[Received] = []
         self.scripts: dict[str, list[Reply]] = {}
         self.released = threading.Event()
@@ -77,12 +81,12 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def script(self, path: str, *replies: Reply) -> None:
         self.scripts[path] = list(replies)
@@ -114,7 +118,7 @@ def verify(secret: str, request: Received) -> dict:
 
 def test_signature_verifies_with_the_reference_implementation(receiver: Receiver) -> None:
     payload = {"version": 1, "type": "alert.contradiction", "data": {"summary": "Vice – “x”"}}
-    result = send_webhook(receiver.url("/hook"), payload, "msg_1", [SECRET], 5.0, "test")
+    result = send_webhook(receiver.url("/hook"), payload, "msg_1", [SECRET], 5.0, "test", LOOPBACK)
     assert result.ok and result.status_code == 200
     (request,) = receiver.at("/hook")
     assert request.headers["webhook-id"] == "msg_1"
@@ -127,7 +131,7 @@ def test_signature_verifies_with_the_reference_implementation(receiver: Receiver
 
 def test_rotation_signs_with_every_secret(receiver: Receiver) -> None:
     old, new = SECRET, new_secret()
-    send_webhook(receiver.url("/hook"), {"a": 1}, "msg_2", [old, new], 5.0, "test")
+    send_webhook(receiver.url("/hook"), {"a": 1}, "msg_2", [old, new], 5.0, "test", LOOPBACK)
     (request,) = receiver.at("/hook")
     assert len(request.headers["webhook-signature"].split()) == 2
     assert verify(old, request) == verify(new, request) == {"a": 1}
@@ -152,7 +156,7 @@ def test_failures_carry_what_the_retry_policy_needs(receiver: Receiver) -> None:
     )
     url = receiver.url("/busy")
     limited, unavailable, broken, gone = (
-        send_webhook(url, {}, f"msg_{i}", [], 5.0, "test") for i in range(4)
+        send_webhook(url, {}, f"msg_{i}", [], 5.0, "test", LOOPBACK) for i in range(4)
     )
     assert (limited.ok, limited.status_code, limited.retry_after) == (False, 429, 7.0)
     assert unavailable.retry_after == 0.0  # a date in the past: no wait
@@ -162,7 +166,7 @@ def test_failures_carry_what_the_retry_policy_needs(receiver: Receiver) -> None:
 
 
 def test_an_unreachable_receiver_is_an_error_not_an_exception() -> None:
-    result = send_webhook("http://127.0.0.1:9/hook", {}, "msg_x", [], 2.0, "test")
+    result = send_webhook("http://127.0.0.1:9/hook", {}, "msg_x", [], 2.0, "test", LOOPBACK)
     assert not result.ok and result.status_code is None and "ConnectError" in (result.error or "")
 
 

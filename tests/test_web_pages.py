@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
-from test_web_support import TOKEN, client_for, seeds_environment
+from test_web_support import TOKEN, client_for, post_form, seeds_environment
 
 from web.auth import COOKIE
 from web.timeline import Link, Point, draw_timeline
@@ -39,55 +39,57 @@ def test_newsroom_pages_render_the_seeds_story() -> None:
 
 
 def test_operator_forms_need_sign_in(fresh: TestClient) -> None:
-    refused = fresh.post("/feeds", data={"url": "https://a.example/rss"})
-    assert refused.status_code == 403
+    refused = post_form(fresh, "/feeds", {"url": "https://a.example/rss"})
+    assert refused.status_code == 403 and "Sign in first" in refused.text
     assert "Add feed" not in fresh.get("/feeds").text
     assert "Channel URL" not in fresh.get("/subscriptions").text
 
-    wrong = fresh.post("/signin", data={"token": "nope"}, follow_redirects=False)
+    wrong = post_form(fresh, "/signin", {"token": "nope"}, follow_redirects=False)
     assert wrong.status_code == 303 and COOKIE not in wrong.cookies
-    signed = fresh.post("/signin", data={"token": TOKEN, "next": "/feeds"}, follow_redirects=False)
+    signed = post_form(fresh, "/signin", {"token": TOKEN, "next": "/feeds"}, follow_redirects=False)
     assert signed.status_code == 303 and signed.headers["location"].startswith("/feeds")
     cookie = signed.cookies[COOKIE]
     assert TOKEN not in cookie
-    assert "httponly" in signed.headers["set-cookie"].lower()
-    assert "samesite=strict" in signed.headers["set-cookie"].lower()
-    offsite = fresh.post(
-        "/signin", data={"token": TOKEN, "next": "//evil.example/"}, follow_redirects=False
+    set_cookie = signed.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "samesite=strict" in set_cookie and "secure" in set_cookie
+    offsite = post_form(
+        fresh, "/signin", {"token": TOKEN, "next": "//evil.example/"}, follow_redirects=False
     )
     assert offsite.headers["location"].startswith("/?")
 
 
 def test_operator_manages_feeds_claims_and_subscriptions(fresh: TestClient) -> None:
-    fresh.post("/signin", data={"token": TOKEN})
-    page = fresh.post("/feeds", data={"url": "https://a.example/rss", "poll_interval_seconds": 600})
+    post_form(fresh, "/signin", {"token": TOKEN})
+    page = post_form(fresh, "/feeds", {"url": "https://a.example/rss", "poll_interval_seconds": 60})
     assert "Feed 1 added." in page.text and "https://a.example/rss" in page.text
-    page = fresh.post("/feeds", data={"url": "https://b.example/rss", "poll_interval_seconds": ""})
+    page = post_form(fresh, "/feeds", {"url": "https://b.example/rss", "poll_interval_seconds": ""})
     assert "Feed 2 added." in page.text and "(adaptive)" in page.text
-    assert 'class="flash error"' in fresh.post("/feeds", data={"url": "nope"}).text
-    assert "Feed 1 removed." in fresh.post("/feeds/1/remove").text
-    assert "Feed 2 removed." in fresh.post("/feeds/2/remove").text
-    assert "No feed 1." in fresh.post("/feeds/1/remove").text
+    assert 'class="flash error"' in post_form(fresh, "/feeds", {"url": "nope"}).text
+    assert "Feed 1 removed." in post_form(fresh, "/feeds/1/remove").text
+    assert "Feed 2 removed." in post_form(fresh, "/feeds/2/remove").text
+    assert "No feed 1." in post_form(fresh, "/feeds/1/remove").text
 
-    page = fresh.post("/claims", data={"id": "musk-putin", "text": "Musk spoke with Putin"})
+    page = post_form(fresh, "/claims", {"id": "musk-putin", "text": "Musk spoke with Putin"})
     assert "Watching claim musk-putin." in page.text and "Musk spoke with Putin" in page.text
-    assert "Stopped watching claim musk-putin." in fresh.post("/claims/musk-putin/remove").text
+    removed = post_form(fresh, "/claims/musk-putin/remove")
+    assert "Stopped watching claim musk-putin." in removed.text
 
-    page = fresh.post(
+    page = post_form(
+        fresh,
         "/subscriptions",
-        data={"channel_url": "https://hooks.example/x", "kinds": ["contradiction", "new_source"]},
+        {"channel_url": "https://hooks.example/x", "kinds": ["contradiction", "new_source"]},
     )
     assert "Subscription 1 added." in page.text and "contradiction, new_source" in page.text
     assert (
         "no story 7"
-        in fresh.post(
-            "/subscriptions", data={"channel_url": "https://hooks.example/y", "story_id": "7"}
+        in post_form(
+            fresh, "/subscriptions", {"channel_url": "https://hooks.example/y", "story_id": "7"}
         ).text
     )
-    assert "Subscription 1 removed." in fresh.post("/subscriptions/1/remove").text
+    assert "Subscription 1 removed." in post_form(fresh, "/subscriptions/1/remove").text
 
-    fresh.post("/signout")
-    assert fresh.post("/claims", data={"id": "x", "text": "xyz"}).status_code == 403
+    post_form(fresh, "/signout")
+    assert post_form(fresh, "/claims", {"id": "x", "text": "xyz"}).status_code == 403
 
 
 def test_timeline_is_valid_svg_with_lanes_marks_links_and_gaps() -> None:

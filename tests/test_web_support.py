@@ -7,13 +7,16 @@ a temporary SQLite database that the JSON tests and the browser tests both read.
 from __future__ import annotations
 
 import atexit
+import re
 import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from conftest import ROOT, SEEDS, run_cli
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from storage.db import get_engine, init_db
 from web.app import create_app
@@ -54,4 +57,23 @@ def client_for(
     engine = get_engine(database_url)
     init_db(engine)
     app = create_app(engine, api_token=token, public_url=PUBLIC_URL, broker_url=broker_url)
-    return TestClient(app)
+    # Served over HTTPS, as in production: the cookies are Secure.
+    return TestClient(app, base_url=PUBLIC_URL)
+
+
+def page_csrf_token(client: TestClient, path: str = "/signin") -> str:
+    """The CSRF token a page's forms carry for this client (browser and session)."""
+    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
+    assert found, f"no form on {path}"
+    return found.group(1)
+
+
+def post_form(client: TestClient, path: str, data: dict | None = None, **kwargs: Any) -> Response:
+    """A form post as a browser sends it from one of the app's pages: with the page's
+    CSRF token and the page's origin."""
+    return client.post(
+        path,
+        data={**(data or {}), "csrf_token": page_csrf_token(client)},
+        headers={"Origin": PUBLIC_URL},
+        **kwargs,
+    )

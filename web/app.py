@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
@@ -9,6 +11,8 @@ from storage.db import get_engine, init_db
 from web import api, atom, health, pages
 from web.caching import ETagMiddleware
 from worker.settings import get_settings
+
+CookieSecure = Literal["auto", "true", "false"]
 
 DESCRIPTION = """\
 Stories, the reports in them with their stance toward the story's claim, the outlets and
@@ -22,7 +26,12 @@ back in `If-None-Match` to get a 304 when nothing changed.
 
 
 def create_app(
-    engine: Engine, *, api_token: str | None, public_url: str, broker_url: str
+    engine: Engine,
+    *,
+    api_token: str | None,
+    public_url: str,
+    broker_url: str,
+    cookie_secure: CookieSecure = "auto",
 ) -> FastAPI:
     """The app over an engine whose schema exists; the token None disables writes."""
     app = FastAPI(
@@ -36,7 +45,9 @@ def create_app(
     app.state.api_token = api_token or None
     app.state.public_url = public_url.rstrip("/")
     app.state.broker_url = broker_url
+    app.state.cookie_secure = cookie_secure
     app.add_middleware(ETagMiddleware)
+    app.add_exception_handler(pages.FormRefused, pages.refused_page)
     app.include_router(api.router)
     app.include_router(atom.router)
     app.include_router(health.router)
@@ -54,4 +65,5 @@ def app_from_environment() -> FastAPI:
         api_token=settings.api_token.get_secret_value() if settings.api_token else None,
         public_url=settings.public_url,
         broker_url=settings.broker_url,
+        cookie_secure=settings.cookie_secure,
     )

@@ -2,7 +2,8 @@
 
 Written with ElementTree, which escapes every text and attribute; an entry's content is
 HTML (escaped once for HTML, once more by the XML writer) holding the summary and the
-evidence sentences, the new report's beside the earlier reports' it contradicts.
+evidence sentences, the new report's beside the earlier reports' it contradicts. Only
+http(s) URLs become links.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi import APIRouter, Request, Response
 
+from notify.render import link_target
 from web import queries
 from web.deps import DB, Base
 from web.schemas import AlertOut
@@ -69,7 +71,8 @@ def alerts_feed(alerts: Sequence[AlertOut], public_url: str, self_url: str) -> b
         ).text = f"{KIND_TITLES.get(alert.kind, alert.kind)}: {alert.story_title}"
         SubElement(entry, "updated").text = alert.created_at.isoformat()
         SubElement(entry, "published").text = alert.created_at.isoformat()
-        SubElement(entry, "link", rel="alternate", type="text/html", href=alert.url)
+        if link := link_target(alert.url):
+            SubElement(entry, "link", rel="alternate", type="text/html", href=link)
         SubElement(entry, "category", term=alert.kind, label=KIND_TITLES.get(alert.kind, ""))
         SubElement(entry, "summary").text = alert.summary
         SubElement(entry, "content", type="html").text = _content(alert)
@@ -87,5 +90,6 @@ def _content(alert: AlertOut) -> str:
         if evidence:
             parts.append(f"<h4>{heading}</h4>")
             parts.extend(f"<blockquote>{escape(e.text)}</blockquote>" for e in evidence)
-    parts.append(f'<p><a href="{escape(alert.url)}">Open the story</a></p>')
+    if link := link_target(alert.url):
+        parts.append(f'<p><a href="{escape(link)}">Open the story</a></p>')
     return "".join(parts)

@@ -1,8 +1,9 @@
 """The HTML pages: stories, a story's timeline, alerts, directories, and the operators' forms.
 
 Server-rendered with Jinja2 and no script, so a page works in any browser and loads
-nothing from the network. Forms that change state need the operator cookie (see
-web.auth) and answer with a redirect, so a reload never posts twice.
+nothing from the network. Every form post must come from this site with its CSRF token,
+forms that change state need an operator session (see web.auth), and each answers with a
+redirect, so a reload never posts twice.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import structlog
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from notify.render import link_target
 from web import operations, queries
-from web.auth import COOKIE, session_value, signed_in, token_matches
+from web.auth import (
+    csrf_token,
+    form_refusal,
+    remember_browser,
+    sign_in,
+    sign_out,
+    signed_in,
+    token_matches,
+)
 from web.deps import DB, Base
 from web.schemas import ClaimIn, FeedIn, StoryDetail, SubscriptionIn
 from web.timeline import Link, Point, draw_timeline
@@ -29,24 +39,28 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["when"] = lambda value: f"{value:%-d %b %Y, %H:%M} UTC"
 templates.env.filters["pct"] = lambda value: f"{value:.0%}"
+templates.env.filters["link_target"] = link_target
 Offset = Annotated[int, Query(ge=0)]
 PAGE = 25
-SESSION_SECONDS = 12 * 3600
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page with the sign-in state and any message a redirect carried."""
-    return templates.TemplateResponse(
+    """A page with the sign-in state, the forms' CSRF token and any message a redirect
+    carried."""
+    response = templates.TemplateResponse(
         request,
         name,
         {
             "operator": signed_in(request),
+            "csrf_token": csrf_token(request),
             "message": request.query_params.get("message"),
             "error": request.query_params.get("error"),
             **context,
         },
         status_code=status_code,
     )
+    remember_browser(request, response)
+    return response
 
 
 def problem(request: Request, status_code: int, heading: str, detail: str) -> HTMLResponse:
@@ -144,7 +158,38 @@ def signin_page(request: Request, next: str = "/") -> HTMLResponse:
     )
 
 
-@router.post("/signin")
+class FormRefused(Exception):
+    """A form post refused before its route runs; web.app renders it as a 403 page."""
+
+    def __init__(self, heading: str, detail: str) -> None:
+        super().__init__(detail)
+        self.heading, self.detail = heading, detail
+
+
+def checked_form(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    """Every form post: from this site, with this browser's CSRF token."""
+    if why := form_refusal(request, csrf_token):
+        log.warning("form post refused", path=request.url.path, reason=why)
+        raise FormRefused("Refused", f"This change was refused: {why}. Reload and try again.")
+
+
+def operator_form(request: Request, _: Annotated[None, Depends(checked_form)]) -> None:
+    """A form that changes state: a checked form from a signed-in operator."""
+    if not signed_in(request):
+        raise FormRefused("Sign in first", "Changes need the operator token.")
+
+
+def refused_page(request: Request, error: Exception) -> HTMLResponse:
+    """The 403 page for a refused form, in the site's look rather than as JSON."""
+    assert isinstance(error, FormRefused)
+    return problem(request, 403, error.heading, error.detail)
+
+
+FORM = [Depends(checked_form)]
+OPERATOR = [Depends(operator_form)]
+
+
+@router.post("/signin", dependencies=FORM)
 def signin(
     request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/"
 ) -> Response:
@@ -153,29 +198,15 @@ def signin(
         return back("/signin", error="That token is not the operator token.")
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = back(target, message="Signed in.")
-    response.set_cookie(
-        COOKIE,
-        session_value(request.app.state.api_token),
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    sign_in(request, response)
     return response
 
 
-@router.post("/signout")
-def signout() -> Response:
+@router.post("/signout", dependencies=FORM)
+def signout(request: Request) -> Response:
     response = back("/", message="Signed out.")
-    response.delete_cookie(COOKIE)
+    sign_out(request, response)
     return response
-
-
-def operator_only(request: Request) -> HTMLResponse | None:
-    """The refusal page for a form posted without the operator cookie, else None."""
-    if signed_in(request):
-        return None
-    return problem(request, 403, "Sign in first", "Changes need the operator token.")
 
 
 @router.get("/feeds", response_class=HTMLResponse)
@@ -183,15 +214,13 @@ def feeds_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResponse:
     return render(request, "feeds.html", page=queries.feeds(db, limit=PAGE, offset=offset))
 
 
-@router.post("/feeds")
+@router.post("/feeds", dependencies=OPERATOR)
 def feeds_add(
     request: Request,
     db: DB,
     url: Annotated[str, Form()],
     poll_interval_seconds: Annotated[int | None, Form()] = None,
 ) -> Response:
-    if refused := operator_only(request):
-        return refused
     try:
         feed_in = FeedIn(url=url, poll_interval_seconds=poll_interval_seconds)  # type: ignore[arg-type]
     except ValidationError as error:
@@ -201,10 +230,8 @@ def feeds_add(
     return back("/feeds", message=f"Feed {feed.id} {'added' if created else 'already present'}.")
 
 
-@router.post("/feeds/{feed_id}/remove")
+@router.post("/feeds/{feed_id}/remove", dependencies=OPERATOR)
 def feeds_remove(request: Request, feed_id: int, db: DB) -> Response:
-    if refused := operator_only(request):
-        return refused
     if not operations.remove_feed(db, feed_id):
         return back("/feeds", error=f"No feed {feed_id}.")
     log.info("feed removed", feed_id=feed_id)
@@ -216,12 +243,10 @@ def claims_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResponse:
     return render(request, "claims.html", page=queries.claims(db, limit=PAGE, offset=offset))
 
 
-@router.post("/claims")
+@router.post("/claims", dependencies=OPERATOR)
 def claims_add(
     request: Request, db: DB, id: Annotated[str, Form()], text: Annotated[str, Form()]
 ) -> Response:
-    if refused := operator_only(request):
-        return refused
     try:
         claim_in = ClaimIn(id=id, text=text)
     except ValidationError as error:
@@ -231,10 +256,8 @@ def claims_add(
     return back("/claims", message=f"Watching claim {claim.key}.")
 
 
-@router.post("/claims/{key}/remove")
+@router.post("/claims/{key}/remove", dependencies=OPERATOR)
 def claims_remove(request: Request, key: str, db: DB) -> Response:
-    if refused := operator_only(request):
-        return refused
     try:
         removed = operations.remove_claim(db, key)
     except operations.Conflict as error:
@@ -251,7 +274,7 @@ def subscriptions_page(request: Request, db: DB, offset: Offset = 0) -> HTMLResp
     return render(request, "subscriptions.html", page=page)
 
 
-@router.post("/subscriptions")
+@router.post("/subscriptions", dependencies=OPERATOR)
 def subscriptions_add(
     request: Request,
     db: DB,
@@ -260,8 +283,6 @@ def subscriptions_add(
     kinds: Annotated[list[str] | None, Form()] = None,
     story_id: Annotated[str, Form()] = "",
 ) -> Response:
-    if refused := operator_only(request):
-        return refused
     try:
         subscription_in = SubscriptionIn(
             channel_url=channel_url,
@@ -278,10 +299,8 @@ def subscriptions_add(
     return back("/subscriptions", message=f"Subscription {subscription.id} added.")
 
 
-@router.post("/subscriptions/{subscription_id}/remove")
+@router.post("/subscriptions/{subscription_id}/remove", dependencies=OPERATOR)
 def subscriptions_remove(request: Request, subscription_id: int, db: DB) -> Response:
-    if refused := operator_only(request):
-        return refused
     if not operations.remove_subscription(db, subscription_id):
         return back("/subscriptions", error=f"No subscription {subscription_id}.")
     log.info("subscription removed", subscription_id=subscription_id)

@@ -8,6 +8,7 @@ PostgreSQL and Redis.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"
     # Bearer token for the web API's writes; unset: every write is refused.
     api_token: SecretStr | None = None
+    # The operator cookies' Secure flag: "auto" sets it when the request came over HTTPS or
+    # the public URL is https; "true" or "false" force it.
+    cookie_secure: Literal["auto", "true", "false"] = "auto"
     log_format: str = "auto"  # "json", "console" or "auto" (console on a terminal)
     log_level: str = "INFO"
 
