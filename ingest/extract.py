@@ -158,16 +158,16 @@ def _parse_date(value: str | None) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or out of range once in UTC
         return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _http_url(base: str | None, link: str | None) -> str | None:
     if not link:
         return None
-    absolute = urljoin(base or "", link.strip())
     try:
+        absolute = urljoin(base or "", link.strip())
         ok = urlsplit(absolute).scheme in ("http", "https")
     except ValueError:
         return None
