@@ -66,6 +66,11 @@ def is_outage(error: BaseException) -> bool:
     return isinstance(error, (OperationalError, InterfaceError))
 
 
+def describe_error(error: BaseException) -> str:
+    """A short reason to record: the driver's message, without the SQL and parameters."""
+    return f"{type(error).__name__}: {getattr(error, 'orig', None) or error}"[:500]
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     engine = _create_engine(url)

@@ -30,7 +30,7 @@ from ingest.schedule import (
     publishing_interval,
     server_min_interval,
 )
-from storage.db import is_outage, session_scope
+from storage.db import describe_error, is_outage, session_scope
 from storage.feeds import existing_feed_ids, insert_new_articles, update_feeds
 from storage.models import Feed, as_utc, utcnow
 from tasks import articles
@@ -176,7 +176,7 @@ def _parse(outcome: _Outcome) -> None:
         outcome.error = error
     except Exception as error:
         log.exception("feed parsing crashed", feed_id=outcome.target.feed_id)
-        outcome.error = IngestError("internal_error", _describe(error))
+        outcome.error = IngestError("internal_error", describe_error(error))
 
 
 def _record_batch(
@@ -194,7 +194,7 @@ def _record_batch(
         if is_outage(error):
             raise
         log.warning("feed batch not stored at once; storing feed by feed",
-                    feeds=len(outcomes), error=_describe(error))
+                    feeds=len(outcomes), error=describe_error(error))
     kept: list[_Outcome] = []
     new: dict[int, list[int]] = {}
     for outcome in outcomes:
@@ -204,7 +204,7 @@ def _record_batch(
             if is_outage(error):
                 raise
             outcome.parsed = None
-            outcome.error = IngestError("storage_error", _describe(error))
+            outcome.error = IngestError("storage_error", describe_error(error))
             stored, found = _record([outcome], feeds, now, settings)
         kept += stored
         new |= found
@@ -226,11 +226,6 @@ def _record(
             for o in outcomes
         ])
     return outcomes, new
-
-
-def _describe(error: BaseException) -> str:
-    """A short reason for a feed's row: the driver's message, not the SQL and parameters."""
-    return f"{type(error).__name__}: {getattr(error, 'orig', None) or error}"[:500]
 
 
 def _feed_row(

@@ -9,30 +9,12 @@ seeds feed beside them yields all five articles.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from conftest import SEEDS
-from loopback import Claimwatch, LoopbackServer, configured, ok, page, rss, static
+from loopback import Claimwatch, LoopbackServer, ok, page, rss, static
 
 from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def claimwatch(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Claimwatch]:
-    with configured(tmp_path, monkeypatch) as cw:
-        if request.param == "postgresql":
-            monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
-            cw.reset()
-        yield cw
-        from storage.db import get_engine
-        from worker.settings import get_settings
-
-        get_engine(get_settings().database_url).dispose()
 
 
 def hostile_feeds(server: LoopbackServer) -> dict[str, bytes]:
@@ -61,8 +43,9 @@ def hostile_feeds(server: LoopbackServer) -> dict[str, bytes]:
 
 
 def test_hostile_feeds_keep_their_trouble_to_themselves(
-    server: LoopbackServer, claimwatch: Claimwatch
+    server: LoopbackServer, claimwatch_on_both: Claimwatch
 ) -> None:
+    claimwatch = claimwatch_on_both
     from storage.db import get_engine
     from storage.models import Article, Feed
     from worker.settings import get_settings
