@@ -73,7 +73,7 @@ def _codec(name: str | None) -> str | None:
         label = "cp1252"
     try:
         info = codecs.lookup(label)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return None
     if not getattr(info, "_is_text_encoding", True):
         return None
