@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,13 +147,11 @@ async def _fetch_all(targets: Sequence[_Target], settings: Settings) -> list[_Ou
             outcome = _Outcome(target)
             # The host's slot first: a task waiting for a busy host holds no overall slot.
             async with per_host[_host(target.url)], overall:
-                try:
+                with _failure_kept(outcome, "fetch"):
                     outcome.result = await f.fetch(
                         target.url, etag=target.etag, last_modified=target.last_modified,
                         accept="feed",
                     )
-                except IngestError as error:
-                    outcome.error = error
             return outcome
 
         return list(await asyncio.gather(*(one(t) for t in targets)))
@@ -166,16 +165,23 @@ def _host(url: str) -> str:
 
 
 def _parse(outcome: _Outcome) -> None:
-    """Parse a fetched body; any failure, a bug included, stays with its feed."""
     result = outcome.result
     if result is None or result.not_modified:
         return
-    try:
+    with _failure_kept(outcome, "parse"):
         outcome.parsed = parse_feed(result.body, result.url, result.headers)
+
+
+@contextmanager
+def _failure_kept(outcome: _Outcome, step: str) -> Iterator[None]:
+    """Any failure of one feed's step stays with that feed, so the batch goes on: an
+    IngestError as it is, anything else (a bug) as ``internal_error``."""
+    try:
+        yield
     except IngestError as error:
         outcome.error = error
     except Exception as error:
-        log.exception("feed parsing crashed", feed_id=outcome.target.feed_id)
+        log.exception("feed step crashed", step=step, feed_id=outcome.target.feed_id)
         outcome.error = IngestError("internal_error", describe_error(error))
 
 

@@ -39,6 +39,10 @@ def hostile_feeds(server: LoopbackServer) -> dict[str, bytes]:
         # Longer than the article.external_id column: PostgreSQL refuses the row.
         "/long.xml": rss([{"guid": "g" * 3000, "title": "Overlong GUID"}]),
         "/json.json": json_feed,
+        # In UTF-16 the reference escapes the scrub, and feedparser still crashes on it.
+        "/utf16.xml": rss([{"guid": "w1", "title": "Wide &#xD800;"}]).replace(
+            b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-16"?>'
+        ).decode().encode("utf-16"),
     }
 
 
@@ -81,6 +85,10 @@ def test_hostile_feeds_keep_their_trouble_to_themselves(
     json_feed = results[server.url("/json.json")]
     [entry] = claimwatch.rows(Article, origin=f"feed:{json_feed['feed_id']}")
     assert entry.external_id == "j\ufffd" and entry.title == "Lone \ufffd surrogate"
+
+    utf16 = results[server.url("/utf16.xml")]
+    assert utf16["status"] == "error" and utf16["error_reason"] == "parse_error"
+    assert "UnicodeEncodeError" in utf16["last_error"]
 
     long = results[server.url("/long.xml")]
     if postgres:
