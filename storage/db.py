@@ -5,7 +5,7 @@ beat and the web app can share one file.
 
 The engine is also the one boundary where outside text is made storable: PostgreSQL
 refuses NUL characters and both databases refuse lone surrogates (``&#xD800;`` in a feed,
-``"\ud800"`` in a replay line), and one such character used to fail a whole batch. Every
+``"\\ud800"`` in a replay line), and one such character used to fail a whole batch. Every
 statement's parameters and every JSON value pass through :func:`storable`, so no caller
 has to remember.
 """

@@ -5,7 +5,7 @@ through every step (delivery included) before the next one starts, and the same 
 paths as a worker are exercised without a broker.
 
 A bad line costs only itself: lines that cannot be read, or whose article the database
-refuses, are listed in the report's ``errors`` (``{"line", "id"?, "reason", "message"}``)
+refuses, are listed in the report's ``errors`` (``{"line", "reason", "message"}``)
 and the good ones are replayed.
 """
 
@@ -65,7 +65,7 @@ def replay(
     archive = read_archive(path)
     if claims_file is not None:
         define_claims(load_claims(claims_file))
-    errors = [_error(e.line, None, e) for e in archive.errors]
+    errors = list(archive.errors)
     ids = []
     for position, item in enumerate(archive.articles, 1):
         try:
@@ -75,7 +75,7 @@ def replay(
                 raise
             log.warning("replay item not stored", line=item.line, error=describe_error(error))
             message = f"{path}: line {item.line}: not stored: {describe_error(error)}"
-            errors.append(_error(item.line, item.id, ArchiveError("storage_error", message)))
+            errors.append(ArchiveError("storage_error", message, line=item.line))
             continue
         ids.append(article_id)
         if first_step is not None:
@@ -89,15 +89,11 @@ def replay(
             progress(position, len(archive.articles))
     with session_scope(engine()) as session:
         report = build_report(session, ids)
-    report["errors"] = sorted(errors, key=lambda e: e["line"] or 0)
+    report["errors"] = [
+        {"line": e.line, "reason": e.reason, "message": e.message}
+        for e in sorted(errors, key=lambda e: e.line or 0)
+    ]
     return report
-
-
-def _error(line: int | None, item_id: str | None, error: ArchiveError) -> dict[str, Any]:
-    entry: dict[str, Any] = {"line": line, "reason": error.reason, "message": error.message}
-    if item_id is not None:
-        entry["id"] = item_id
-    return entry
 
 
 def _store(item: ArchiveArticle) -> tuple[int, Any]:
