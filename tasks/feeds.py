@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -181,6 +182,8 @@ def _failure_kept(outcome: _Outcome, step: str) -> Iterator[None]:
     except IngestError as error:
         outcome.error = error
     except Exception as error:
+        if not _feeds_fault(error):
+            raise
         log.exception("feed step crashed", step=step, feed_id=outcome.target.feed_id)
         outcome.error = IngestError("internal_error", describe_error(error))
 
@@ -197,7 +200,7 @@ def _record_batch(
     try:
         return _record(outcomes, feeds, now, settings)
     except Exception as error:
-        if is_outage(error):
+        if not _feeds_fault(error):
             raise
         log.warning("feed batch not stored at once; storing feed by feed",
                     feeds=len(outcomes), error=describe_error(error))
@@ -207,7 +210,7 @@ def _record_batch(
         try:
             stored, found = _record([outcome], feeds, now, settings)
         except Exception as error:
-            if is_outage(error):
+            if not _feeds_fault(error):
                 raise
             outcome.parsed = None
             outcome.error = IngestError("storage_error", describe_error(error))
@@ -215,6 +218,12 @@ def _record_batch(
         kept += stored
         new |= found
     return kept, new
+
+
+def _feeds_fault(error: Exception) -> bool:
+    """Whether a failure belongs to the feed at hand, not to the whole task: a database
+    outage and the task's time limit must stop the task, not be recorded on a feed."""
+    return not (is_outage(error) or isinstance(error, SoftTimeLimitExceeded))
 
 
 def _record(
