@@ -22,7 +22,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from ingest.errors import IngestError
+from ingest.errors import FetchError, IngestError
 from ingest.feeds import ParsedFeed, parse_feed
 from ingest.fetch import AsyncFetcher, FetchResult
 from ingest.schedule import (
@@ -137,15 +137,22 @@ def poll_batch(feed_ids: Sequence[int]) -> dict[int, list[int]]:
 
 async def _fetch_all(targets: Sequence[_Target], settings: Settings) -> list[_Outcome]:
     """Conditional GETs for every target, at most ``poll_concurrency`` at once overall and
-    ``poll_host_concurrency`` per host (many feeds of one publisher share a server)."""
+    ``poll_host_concurrency`` per host (many feeds of one publisher share a server).
+
+    The fetches get three quarters of the task's soft time limit: those still waiting
+    then are stopped and recorded as timeouts, so a batch of slow feeds keeps what it got
+    instead of losing the whole batch to the time limit.
+    """
     overall = asyncio.Semaphore(settings.poll_concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.poll_host_concurrency)
     )
+    outcomes = [_Outcome(target) for target in targets]
+    budget = settings.task_soft_time_limit_seconds * 0.75
     async with AsyncFetcher(fetcher().settings, max_connections=settings.poll_concurrency) as f:
 
-        async def one(target: _Target) -> _Outcome:
-            outcome = _Outcome(target)
+        async def one(outcome: _Outcome) -> None:
+            target = outcome.target
             # The host's slot first: a task waiting for a busy host holds no overall slot.
             async with per_host[_host(target.url)], overall:
                 with _failure_kept(outcome, "fetch"):
@@ -153,9 +160,22 @@ async def _fetch_all(targets: Sequence[_Target], settings: Settings) -> list[_Ou
                         target.url, etag=target.etag, last_modified=target.last_modified,
                         accept="feed",
                     )
-            return outcome
 
-        return list(await asyncio.gather(*(one(t) for t in targets)))
+        fetches = [asyncio.create_task(one(o)) for o in outcomes]
+        if fetches:
+            done, late = await asyncio.wait(fetches, timeout=budget)
+            for fetch in late:
+                fetch.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            for fetch in done:
+                fetch.result()  # raises what must stop the task (the time limit)
+    for outcome in outcomes:
+        if outcome.result is None and outcome.error is None:
+            outcome.error = FetchError(
+                "timeout", f"the poll batch ran out of time ({budget:g} s) before this feed "
+                "answered", url=outcome.target.url,
+            )
+    return outcomes
 
 
 def _host(url: str) -> str:

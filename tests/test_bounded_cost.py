@@ -50,6 +50,23 @@ def test_a_long_text_is_analysed_capped_and_the_cap_recorded(
     assert "Anna Lind" in article["sources"]  # what was read was analysed
 
 
+def test_a_poll_batch_keeps_what_it_fetched_within_its_time(
+    server: LoopbackServer, claimwatch: Claimwatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAIMWATCH_TASK_SOFT_TIME_LIMIT_SECONDS", "2")
+    monkeypatch.setenv("CLAIMWATCH_READ_TIMEOUT", "10")
+    claimwatch.reset()
+    server.routes["/fast.xml"] = static(rss([{"guid": "f1", "title": "Fast"}]))
+    server.routes["/slow.xml"] = slow(5)
+    claimwatch.add(server.url("/fast.xml"), server.url("/slow.xml"))
+    started = time.monotonic()
+    results = claimwatch.poll()
+    assert time.monotonic() - started < 4
+    assert results[server.url("/fast.xml")]["new_articles"] == 1
+    late = results[server.url("/slow.xml")]
+    assert late["error_reason"] == "timeout" and "ran out of time (1.5 s)" in late["last_error"]
+
+
 def test_an_article_step_past_its_time_limit_fails_the_article(
     tmp_path: Path, server: LoopbackServer
 ) -> None:
