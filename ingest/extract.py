@@ -27,7 +27,7 @@ import trafilatura
 
 from ingest.errors import ExtractionError
 
-__all__ = ["ExtractedArticle", "ExtractionError", "decode_html", "extract_article"]
+__all__ = ["ExtractedArticle", "ExtractionError", "cap_text", "decode_html", "extract_article"]
 
 MIN_TEXT_CHARS = 20
 _SNIFF_BYTES = 8192
@@ -73,7 +73,7 @@ def _codec(name: str | None) -> str | None:
         label = "cp1252"
     try:
         info = codecs.lookup(label)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return None
     if not getattr(info, "_is_text_encoding", True):
         return None
@@ -158,16 +158,16 @@ def _parse_date(value: str | None) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or out of range once in UTC
         return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _http_url(base: str | None, link: str | None) -> str | None:
     if not link:
         return None
-    absolute = urljoin(base or "", link.strip())
     try:
+        absolute = urljoin(base or "", link.strip())
         ok = urlsplit(absolute).scheme in ("http", "https")
     except ValueError:
         return None
@@ -203,6 +203,20 @@ def _site_name(name: str | None, url: str | None) -> str | None:
         if name.lower().removeprefix("www.") in hosts:
             return None
     return name
+
+
+def cap_text(text: str, limit: int) -> tuple[str, str | None]:
+    """At most ``limit`` characters of ``text``, cut at a line end when one is in the last
+    half, and the problem to record when it was cut (else None).
+
+    Analysis cost grows with the text, and no news report runs to 100,000 characters: a
+    longer text is a dump, a feed of many articles or an attack, and its start is enough.
+    """
+    if len(text) <= limit:
+        return text, None
+    cut = text.rfind("\n", limit // 2, limit)
+    kept = text[: cut if cut > 0 else limit]
+    return kept, f"analysis_capped: analysed the first {len(kept)} of {len(text)} characters"
 
 
 def extract_article(

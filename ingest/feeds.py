@@ -38,6 +38,7 @@ _ALTERNATE = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r"""(\w[\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 _FEED_LINK_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
                     "application/json")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,21 @@ def _parse_xml_feed(body: bytes, url: str, hdrs: dict[str, str], now: datetime) 
     charset_problem = _utf8_despite_header(body, response_headers)
     if charset_problem:
         problems.append(charset_problem)
+    body, bad_refs = _replace_bad_char_refs(body)
+    if bad_refs:
+        problems.append(f"bad_character: {bad_refs} reference(s) to characters XML forbids "
+                        "(NUL, surrogates, beyond Unicode) read as U+FFFD")
     # Summaries end up as plain text (``_text``) and links are resolved by ``_abs``, so
     # feedparser's HTML sanitiser and URI rewriting would be wasted work: they cost more than
     # half of the parse time of a typical news feed.
-    parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=response_headers, sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body), response_headers=response_headers, sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's lenient parsers crash on some hostile input
+        raise FeedError("parse_error", f"the feed parser failed: {type(exc).__name__}: {exc}"
+                        ) from exc
     version = parsed.get("version") or None
     entries_raw = parsed.get("entries") or []
     if not version and not entries_raw:
@@ -133,10 +142,41 @@ def _parse_xml_feed(body: bytes, url: str, hdrs: dict[str, str], now: datetime) 
         for e in entries_raw
     ]
     entries = _finish(raw_entries, now, problems)
-    ttl = str(meta.get("ttl") or "").strip()
     return ParsedFeed(title=_text(meta.get("title")), link=link, entries=entries,
-                      problems=problems, version=version,
-                      ttl_seconds=int(ttl) * 60 if ttl.isdigit() else None)
+                      problems=problems, version=version, ttl_seconds=_ttl_seconds(meta))
+
+
+def _ttl_seconds(meta: Mapping[str, Any]) -> int | None:
+    """RSS ``<ttl>`` (minutes) in seconds; a value that is not a plain number is ignored."""
+    ttl = str(meta.get("ttl") or "").strip()
+    if not (ttl.isascii() and ttl.isdigit() and len(ttl) <= 9):
+        return None
+    return int(ttl) * 60
+
+
+def _replace_bad_char_refs(body: bytes) -> tuple[bytes, int]:
+    """Character references XML forbids (``&#xD800;``, ``&#0;``) replaced by U+FFFD.
+
+    feedparser's lenient parser raises on a surrogate or out-of-range reference, which
+    would lose the whole feed for one character. Only ASCII-compatible encodings are seen
+    here; a UTF-16 feed keeps its references, and a crash is still caught by the caller.
+    """
+    count = 0
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        hex_digits, decimal = match.groups()
+        code = int(hex_digits, 16) if hex_digits else int(decimal)
+        if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or (
+            0x10000 <= code <= 0x10FFFF
+        ):
+            return match.group()
+        count += 1
+        return b"&#xFFFD;"
+
+    if b"&#" not in body:
+        return body, 0
+    return _CHAR_REF.sub(replace, body), count
 
 
 def _utf8_despite_header(body: bytes, headers: dict[str, str]) -> str | None:
@@ -199,7 +239,7 @@ def _struct_to_dt(value: Any) -> datetime | None:
 def _parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, huge numbers, deep nesting
         raise FeedError("not_a_feed", f"invalid JSON: {exc}") from exc
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):

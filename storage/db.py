@@ -2,27 +2,94 @@
 
 One engine per process and database URL. SQLite gets WAL and a busy timeout so a worker,
 beat and the web app can share one file.
+
+The engine is also the one boundary where outside text is made storable: PostgreSQL
+refuses NUL characters and both databases refuse lone surrogates (``&#xD800;`` in a feed,
+``"\\ud800"`` in a replay line), and one such character used to fail a whole batch. Every
+statement's parameters and every JSON value pass through :func:`storable`, so no caller
+has to remember.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
+import structlog
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, create_engine, select
 
 from storage.models import Lock, utcnow
 
 STORY_ASSIGNMENT = "story_assignment"
 
+log = structlog.get_logger(__name__)
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters, its lone surrogates replaced by U+FFFD."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    log.info("unstorable characters replaced", nul=text.count("\x00"), chars=len(text))
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def _storable_values(value: Any) -> Any:
+    """Statement parameters (or a JSON value) with every string made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {k: _storable_values(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_storable_values(v) for v in value)
+    return value
+
+
+def _storable_json(value: Any) -> str:
+    return json.dumps(_storable_values(value))
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a failed statement is the database's trouble (down, locked), not the data's.
+
+    The data's fault stays with the feed or item that brought it; an outage is raised so
+    the whole task is tried again.
+    """
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def describe_error(error: BaseException) -> str:
+    """A short reason to record: the driver's message, without the SQL and parameters."""
+    return f"{type(error).__name__}: {getattr(error, 'orig', None) or error}"[:500]
+
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
+    engine = _create_engine(url)
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _storable_parameters(  # type: ignore[no-untyped-def]
+        _conn, _cursor, statement, parameters, _context, _executemany
+    ):
+        return statement, _storable_values(parameters)
+
+    return engine
+
+
+def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 60, "check_same_thread": False},
+            json_serializer=_storable_json,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +100,7 @@ def get_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_storable_json)
 
 
 def init_db(engine: Engine) -> None:

@@ -1,8 +1,15 @@
-"""Adding and removing feeds: the one implementation the CLI and the web API share."""
+"""Feeds: adding and removing them (the CLI and the web API share these), and the bulk
+writes of a poll batch."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ingest.feedlist import FeedSpec
@@ -43,3 +50,58 @@ def remove_feed(session: Session, ref: str) -> Feed | None:
     session.exec(update(Article).where(Article.feed_id == feed.id).values(feed_id=None))  # type: ignore[call-overload]
     session.delete(feed)
     return feed
+
+
+INSERT_CHUNK = 500
+
+
+def existing_feed_ids(session: Session, ids: Collection[int]) -> set[int]:
+    """Those of ``ids`` still in the database."""
+    return set(session.exec(select(Feed.id).where(col(Feed.id).in_(list(ids)))).all())  # type: ignore[arg-type]
+
+
+def insert_new_articles(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, list[int]]:
+    """Insert the article rows not seen before (by origin and external id); returns the new
+    article ids per feed. One query per chunk finds the known ids, one executemany inserts
+    the rest; a row another poll inserted meanwhile is skipped by the unique key."""
+    origins = sorted({r["origin"] for r in rows})
+    external_ids = sorted({r["external_id"] for r in rows})
+    known = set()
+    for start in range(0, len(external_ids), INSERT_CHUNK):
+        known.update(session.exec(
+            select(Article.origin, Article.external_id).where(
+                col(Article.origin).in_(origins),
+                col(Article.external_id).in_(external_ids[start : start + INSERT_CHUNK]),
+            )
+        ).all())
+    rows = [r for r in rows if (r["origin"], r["external_id"]) not in known]
+    new: dict[int, list[int]] = defaultdict(list)
+    if not rows:
+        return new
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else (
+        sqlite_insert
+    )
+    statement = (
+        insert(Article)
+        .on_conflict_do_nothing(index_elements=["origin", "external_id"])
+        .returning(col(Article.id), col(Article.feed_id))
+    )
+    for article_id, feed_id in session.execute(statement, rows):
+        new[feed_id].append(article_id)
+    return {feed_id: sorted(ids) for feed_id, ids in new.items()}
+
+
+def update_feeds(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write a batch's feed rows: one executemany per set of columns (304s share one)."""
+    table = Feed.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(k for k in row if k != "id"))].append(row)
+    for keys, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({k: bindparam(f"_{k}") for k in keys})
+        )
+        session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in group])
+

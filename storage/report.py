@@ -53,6 +53,7 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
                 "published_at": article.published_at.isoformat() if article.published_at else None,
                 "status": article.status,
                 "error": article.error_reason,
+                "problems": article.problems,
                 "story_id": article.story_id,
                 "claim_id": _claim_id(claim) if claim else None,
                 "stance": stance.stance if stance else None,

@@ -18,6 +18,7 @@ from analysis.matching import (
 )
 from analysis.sources import find_sources
 from analysis.text import clean_article_text
+from ingest.extract import cap_text
 from storage.claims import claim_profiles
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
 from storage.models import (
@@ -51,7 +52,7 @@ def analyse_article(article_id: int) -> None:
         if article is None or article.status != "deduplicated":
             return
         title = article.title or ""
-        body = clean_article_text(article.text or "", title=title)
+        body = analysis_body(article, article.text or "")
         judgments: dict[str, StanceJudgment] = {}
 
         def judge(claim: str) -> StanceJudgment:
@@ -128,6 +129,16 @@ def _candidates(session: Session, title: str, body: str) -> list[Candidate]:
         for c, cos in found
         if c in profiles
     ]
+
+
+def analysis_body(article: Article, text: str) -> str:
+    """The text analysis reads: capped (its cost grows with length), the cap recorded
+    among the article's problems, then cleaned of page furniture."""
+    text, capped = cap_text(text, get_settings().max_analysis_chars)
+    if capped and capped not in article.problems:
+        article.problems = [*article.problems, capped]
+        log.warning("analysis text capped", article_id=article.id, problem=capped)
+    return clean_article_text(text, title=article.title or "")
 
 
 def record_sources(

@@ -11,18 +11,18 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import update
+from sqlmodel import col, select
 
-from ingest.errors import IngestError
+from ingest.errors import FetchError, IngestError
 from ingest.feeds import ParsedFeed, parse_feed
 from ingest.fetch import AsyncFetcher, FetchResult
 from ingest.schedule import (
@@ -32,8 +32,9 @@ from ingest.schedule import (
     publishing_interval,
     server_min_interval,
 )
-from storage.db import session_scope
-from storage.models import Article, Feed, as_utc, utcnow
+from storage.db import describe_error, is_outage, session_scope
+from storage.feeds import existing_feed_ids, insert_new_articles, update_feeds
+from storage.models import Feed, as_utc, utcnow
 from tasks import articles
 from tasks.context import engine, fetcher
 from worker.app import app
@@ -45,7 +46,6 @@ log = structlog.get_logger(__name__)
 STALLED_AFTER = timedelta(minutes=10)
 # A feed handed to a poll task is not due again for this long, unless the task records it.
 POLL_LEASE = timedelta(minutes=10)
-INSERT_CHUNK = 500
 
 
 @app.task(name="tasks.feeds.schedule_due_feeds")
@@ -119,18 +119,8 @@ def poll_batch(feed_ids: Sequence[int]) -> dict[int, list[int]]:
     outcomes = asyncio.run(_fetch_all(targets, settings))
     for outcome in outcomes:
         _parse(outcome)
-    done = utcnow()
-    by_id = {f.id: f for f in feeds}
-    with session_scope(engine()) as session:
-        # A feed removed while it was being fetched takes its outcome with it.
-        present = set(session.exec(select(Feed.id).where(col(Feed.id).in_(list(by_id)))).all())
-        outcomes = [o for o in outcomes if o.target.feed_id in present]
-        new = _insert_entries(session, [o for o in outcomes if o.parsed is not None], done)
-        rows = [
-            _feed_row(by_id[o.target.feed_id], o, done, settings, bool(new.get(o.target.feed_id)))
-            for o in outcomes
-        ]
-        _update_feeds(session, rows)
+    by_id = {f.id: f for f in feeds if f.id is not None}
+    outcomes, new = _record_batch(outcomes, by_id, utcnow(), settings)
     for outcome in outcomes:
         _log(outcome, len(new.get(outcome.target.feed_id, [])))
     log.info(
@@ -147,27 +137,45 @@ def poll_batch(feed_ids: Sequence[int]) -> dict[int, list[int]]:
 
 async def _fetch_all(targets: Sequence[_Target], settings: Settings) -> list[_Outcome]:
     """Conditional GETs for every target, at most ``poll_concurrency`` at once overall and
-    ``poll_host_concurrency`` per host (many feeds of one publisher share a server)."""
+    ``poll_host_concurrency`` per host (many feeds of one publisher share a server).
+
+    The fetches get three quarters of the task's soft time limit: those still waiting
+    then are stopped and recorded as timeouts, so a batch of slow feeds keeps what it got
+    instead of losing the whole batch to the time limit.
+    """
     overall = asyncio.Semaphore(settings.poll_concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.poll_host_concurrency)
     )
+    outcomes = [_Outcome(target) for target in targets]
+    budget = settings.task_soft_time_limit_seconds * 0.75
     async with AsyncFetcher(fetcher().settings, max_connections=settings.poll_concurrency) as f:
 
-        async def one(target: _Target) -> _Outcome:
-            outcome = _Outcome(target)
+        async def one(outcome: _Outcome) -> None:
+            target = outcome.target
             # The host's slot first: a task waiting for a busy host holds no overall slot.
             async with per_host[_host(target.url)], overall:
-                try:
+                with _failure_kept(outcome, "fetch"):
                     outcome.result = await f.fetch(
                         target.url, etag=target.etag, last_modified=target.last_modified,
                         accept="feed",
                     )
-                except IngestError as error:
-                    outcome.error = error
-            return outcome
 
-        return list(await asyncio.gather(*(one(t) for t in targets)))
+        fetches = [asyncio.create_task(one(o)) for o in outcomes]
+        if fetches:
+            done, late = await asyncio.wait(fetches, timeout=budget)
+            for fetch in late:
+                fetch.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            for fetch in done:
+                fetch.result()  # raises what must stop the task (the time limit)
+    for outcome in outcomes:
+        if outcome.result is None and outcome.error is None:
+            outcome.error = FetchError(
+                "timeout", f"the poll batch ran out of time ({budget:g} s) before this feed "
+                "answered", url=outcome.target.url,
+            )
+    return outcomes
 
 
 def _host(url: str) -> str:
@@ -181,10 +189,78 @@ def _parse(outcome: _Outcome) -> None:
     result = outcome.result
     if result is None or result.not_modified:
         return
-    try:
+    with _failure_kept(outcome, "parse"):
         outcome.parsed = parse_feed(result.body, result.url, result.headers)
+
+
+@contextmanager
+def _failure_kept(outcome: _Outcome, step: str) -> Iterator[None]:
+    """Any failure of one feed's step stays with that feed, so the batch goes on: an
+    IngestError as it is, anything else (a bug) as ``internal_error``."""
+    try:
+        yield
     except IngestError as error:
         outcome.error = error
+    except Exception as error:
+        if not _feeds_fault(error):
+            raise
+        log.exception("feed step crashed", step=step, feed_id=outcome.target.feed_id)
+        outcome.error = IngestError("internal_error", describe_error(error))
+
+
+def _record_batch(
+    outcomes: list[_Outcome], feeds: dict[int, Feed], now: datetime, settings: Settings
+) -> tuple[list[_Outcome], dict[int, list[int]]]:
+    """Store the batch in one transaction, or feed by feed when that fails.
+
+    A value one feed brings that the database refuses (a GUID longer than the column, ...)
+    fails the whole bulk write; stored one by one, that feed alone gets ``storage_error``
+    and the others go on. An outage is raised: no feed is at fault.
+    """
+    try:
+        return _record(outcomes, feeds, now, settings)
+    except Exception as error:
+        if not _feeds_fault(error):
+            raise
+        log.warning("feed batch not stored at once; storing feed by feed",
+                    feeds=len(outcomes), error=describe_error(error))
+    kept: list[_Outcome] = []
+    new: dict[int, list[int]] = {}
+    for outcome in outcomes:
+        try:
+            stored, found = _record([outcome], feeds, now, settings)
+        except Exception as error:
+            if not _feeds_fault(error):
+                raise
+            outcome.parsed = None
+            outcome.error = IngestError("storage_error", describe_error(error))
+            stored, found = _record([outcome], feeds, now, settings)
+        kept += stored
+        new |= found
+    return kept, new
+
+
+def _feeds_fault(error: Exception) -> bool:
+    """Whether a failure belongs to the feed at hand, not to the whole task: a database
+    outage and the task's time limit must stop the task, not be recorded on a feed."""
+    return not (is_outage(error) or isinstance(error, SoftTimeLimitExceeded))
+
+
+def _record(
+    outcomes: list[_Outcome], feeds: dict[int, Feed], now: datetime, settings: Settings
+) -> tuple[list[_Outcome], dict[int, list[int]]]:
+    """Insert the new entries and write the feed rows; returns the outcomes of the feeds
+    still present (a feed removed while it was fetched takes its outcome with it) and the
+    new article ids per feed."""
+    with session_scope(engine()) as session:
+        present = existing_feed_ids(session, [o.target.feed_id for o in outcomes])
+        outcomes = [o for o in outcomes if o.target.feed_id in present]
+        new = insert_new_articles(session, _article_rows(outcomes, now))
+        update_feeds(session, [
+            _feed_row(feeds[o.target.feed_id], o, now, settings, bool(new.get(o.target.feed_id)))
+            for o in outcomes
+        ])
+    return outcomes, new
 
 
 def _feed_row(
@@ -251,24 +327,11 @@ def _feed_row(
     return row
 
 
-def _insert_entries(
-    session: Session, outcomes: Sequence[_Outcome], now: datetime
-) -> dict[int, list[int]]:
-    """Insert the entries not seen before (by feed and GUID); returns the new article ids
-    per feed. One query finds the known GUIDs, one executemany inserts the rest; an entry
-    another poll inserted meanwhile is skipped by the unique key, not an error."""
-    origins = {f"feed:{o.target.feed_id}": o for o in outcomes}
-    guids = {e.guid for o in outcomes for e in o.parsed.entries}  # type: ignore[union-attr]
-    known = set()
-    for chunk in chunked(sorted(guids), INSERT_CHUNK):
-        known.update(session.exec(
-            select(Article.origin, Article.external_id).where(
-                col(Article.origin).in_(list(origins)), col(Article.external_id).in_(chunk)
-            )
-        ).all())
-    rows = [
+def _article_rows(outcomes: Sequence[_Outcome], now: datetime) -> list[dict[str, Any]]:
+    """One pending article row per parsed entry."""
+    return [
         {
-            "origin": origin,
+            "origin": f"feed:{o.target.feed_id}",
             "external_id": entry.guid,
             "feed_id": o.target.feed_id,
             "url": entry.url,
@@ -281,39 +344,10 @@ def _insert_entries(
             "fetch_attempts": 0,
             "problems": [],
         }
-        for origin, o in origins.items()
-        for entry in o.parsed.entries  # type: ignore[union-attr]
-        if (origin, entry.guid) not in known
+        for o in outcomes
+        if o.parsed is not None
+        for entry in o.parsed.entries
     ]
-    new: dict[int, list[int]] = defaultdict(list)
-    if not rows:
-        return new
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else (
-        sqlite_insert
-    )
-    statement = (
-        insert(Article)
-        .on_conflict_do_nothing(index_elements=["origin", "external_id"])
-        .returning(col(Article.id), col(Article.feed_id))
-    )
-    for article_id, feed_id in session.execute(statement, rows):
-        new[feed_id].append(article_id)
-    return {feed_id: sorted(ids) for feed_id, ids in new.items()}
-
-
-def _update_feeds(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write the batch's feed rows: one executemany per set of columns (304s share one)."""
-    table = Feed.__table__  # type: ignore[attr-defined]
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(sorted(k for k in row if k != "id"))].append(row)
-    for keys, group in groups.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({k: bindparam(f"_{k}") for k in keys})
-        )
-        session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in group])
 
 
 def _log(outcome: _Outcome, new: int) -> None:

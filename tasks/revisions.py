@@ -16,14 +16,13 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, or_, select
 
 from analysis.neardup import signature
-from analysis.text import clean_article_text
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
 from storage.models import Alert, Article, ArticleRevision, Claim, Outlet, StanceRecord, utcnow
 from tasks.alerts import write_deliveries
-from tasks.analyse import record_sources
+from tasks.analyse import analysis_body, record_sources
 from tasks.articles import content_hash
 from tasks.context import engine, fetcher, stance_engine
 from tasks.deliver import deliver
@@ -94,7 +93,7 @@ def check_revision(article_id: int) -> int | None:
             return None  # another check got there first
         number = _record_revision(session, article, text)
         title = article.title or ""
-        body = clean_article_text(text, title=title)
+        body = analysis_body(article, text)
         outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
         record_sources(session, article_id, body, title, outlet.name if outlet else None)
         alerts, delivery_ids = _rejudge(session, article, number, body)

@@ -109,6 +109,22 @@ def claimwatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clai
         yield cw
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def claimwatch_on_both(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Claimwatch]:
+    """claimwatch in this process, once on SQLite and once on a fresh PostgreSQL database."""
+    with configured(tmp_path, monkeypatch) as cw:
+        if request.param == "postgresql":
+            monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+            cw.reset()
+        yield cw
+        from storage.db import get_engine
+        from worker.settings import get_settings
+
+        get_engine(get_settings().database_url).dispose()
+
+
 @pytest.fixture
 def sqlite_env(tmp_path: Path) -> dict[str, str]:
     return {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.archive import ArchiveArticle, load_archive, sort_articles
+from ingest.archive import ArchiveArticle, load_archive, read_archive, sort_articles
 from ingest.errors import ArchiveError
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -68,28 +68,50 @@ def test_sort_is_stable_for_equal_dates() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lines", "line_no", "fragment"),
+    ("lines", "line_no", "reason", "fragment"),
     [
-        (['{"id": "1", "text": "ok"}', '{"id": "2", "text": '], 2, "invalid JSON"),
-        (['{"text": "no id"}'], 1, "'id'"),
-        (['{"id": "1", "text": "ok"}', "", '{"id": "1", "text": "again"}'], 3, "duplicate id"),
-        (['{"id": "1", "outlet": "nothing to read"}'], 1, "no text, html, title or url"),
-        (['{"id": "1", "text": "x", "published_at": "yesterday"}'], 1, "published_at"),
-        (['{"id": "1", "text": "x", "published_at": 1700000000}'], 1, "published_at"),
-        (['{"id": "1", "text": ["not", "a", "string"]}'], 1, "'text' must be a string"),
-        (['["a", "list"]'], 1, "JSON object"),
-        (['{"id": true, "text": "x"}'], 1, "'id'"),
+        (['{"id": "1", "text": "ok"}', '{"id": "2", "text": '], 2, "invalid_json", "invalid JSON"),
+        (['{"text": "no id"}'], 1, "bad_id", "'id'"),
+        (['{"id": "1", "text": "ok"}', "", '{"id": "1", "text": "again"}'], 3, "duplicate_id",
+         "duplicate id"),
+        (['{"id": "1", "outlet": "nothing to read"}'], 1, "no_content",
+         "no text, html, title or url"),
+        (['{"id": "1", "text": "x", "published_at": "yesterday"}'], 1, "bad_date",
+         "published_at"),
+        (['{"id": "1", "text": "x", "published_at": 1700000000}'], 1, "bad_date",
+         "published_at"),
+        (['{"id": "1", "text": ["not", "a", "string"]}'], 1, "bad_field",
+         "'text' must be a string"),
+        (['["a", "list"]'], 1, "not_an_object", "JSON object"),
+        (['{"id": true, "text": "x"}'], 1, "bad_id", "'id'"),
     ],
 )
 def test_jsonl_errors_name_the_line(
-    tmp_path: Path, lines: list[str], line_no: int, fragment: str
+    tmp_path: Path, lines: list[str], line_no: int, reason: str, fragment: str
 ) -> None:
     path = write_jsonl(tmp_path / "bad.jsonl", list(lines))
     with pytest.raises(ArchiveError) as info:
         load_archive(path)
-    assert info.value.reason == "bad_archive"
+    assert info.value.reason == reason
     assert info.value.line == line_no
     assert f"line {line_no}" in str(info.value) and fragment in str(info.value)
+
+
+def test_read_archive_keeps_the_good_lines(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        b'\xef\xbb\xbf{"id": "a", "text": "A", "published_at": "2024-01-02"}\r\n'
+        b'{"id": "b", "text": "caf\xe9"}\n'  # Latin-1, not UTF-8
+        b'{"id": "c", "text": "C", "published_at": "2024-01-01"}\n'
+        + b"[" * 100_000 + b"\n"
+        + b'{"id": "a", "text": "again"}\n'
+    )
+    archive = read_archive(path)
+    assert [(a.id, a.line) for a in archive.articles] == [("c", 3), ("a", 1)]
+    assert [(e.line, e.reason) for e in archive.errors] == [
+        (2, "not_utf8"), (4, "invalid_json"), (5, "duplicate_id")
+    ]
+    assert "line 2: not UTF-8 (byte 0xe9 at column 25)" in str(archive.errors[0])
 
 
 def test_manifest_folder_errors(tmp_path: Path) -> None:

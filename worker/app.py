@@ -14,6 +14,7 @@ TASK_MODULES = [
     "tasks.alerts",
     "tasks.deliver",
     "tasks.revisions",
+    "tasks.limits",
 ]
 
 
@@ -34,6 +35,9 @@ def create_app() -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
+        # No task runs unbounded (a hostile page, a runaway analysis); see tasks/limits.py.
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_time_limit_seconds,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         # One active beat across all machines (see worker/beat.py); a standby takes over

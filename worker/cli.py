@@ -167,7 +167,10 @@ def _replay(args: argparse.Namespace) -> int:
     if args.report:
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False))
         print(f"\nreport written to {args.report}")
-    return 0
+    for error in report["errors"]:
+        print(f"claimwatch replay: {error['reason']}: {error['message']}", file=sys.stderr)
+    # 3: replayed, but some lines were not (2 is kept for an archive that cannot be read).
+    return 3 if report["errors"] else 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -3,6 +3,10 @@
 Celery runs eagerly here: each ``.delay()`` runs the next task inline, so an article goes
 through every step (delivery included) before the next one starts, and the same code
 paths as a worker are exercised without a broker.
+
+A bad line costs only itself: lines that cannot be read, or whose article the database
+refuses, are listed in the report's ``errors`` (``{"line", "reason", "message"}``)
+and the good ones are replayed.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import structlog
 from sqlmodel import select
 
 from analysis.outlets import normalise_outlet
-from ingest.archive import ArchiveArticle, load_archive
+from ingest.archive import ArchiveArticle, read_archive
+from ingest.errors import ArchiveError
 from storage.claims import watch_claim
-from storage.db import session_scope
+from storage.db import describe_error, is_outage, session_scope
 from storage.models import Article, as_utc
 from storage.report import build_report
 from tasks import articles as article_tasks
@@ -51,15 +56,27 @@ def replay(
     claims_file: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Replay the archive; `progress(done, total)` is called after each article."""
+    """Replay the archive; `progress(done, total)` is called after each article.
+
+    The report is DESIGN.md's, plus ``errors``: the lines not replayed, by line number.
+    """
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
-    items = load_archive(path)
+    archive = read_archive(path)
     if claims_file is not None:
         define_claims(load_claims(claims_file))
+    errors = list(archive.errors)
     ids = []
-    for position, item in enumerate(items, 1):
-        article_id, first_step = _store(item)
+    for position, item in enumerate(archive.articles, 1):
+        try:
+            article_id, first_step = _store(item)
+        except Exception as error:  # a value the database refuses (an id too long, ...)
+            if is_outage(error):
+                raise
+            log.warning("replay item not stored", line=item.line, error=describe_error(error))
+            message = f"{path}: line {item.line}: not stored: {describe_error(error)}"
+            errors.append(ArchiveError("storage_error", message, line=item.line))
+            continue
         ids.append(article_id)
         if first_step is not None:
             try:
@@ -67,11 +84,16 @@ def replay(
             except Exception as error:  # a bug on one article must not stop the replay
                 log.exception("replay step failed", id=item.id)
                 article_tasks.fail(article_id, "internal_error", f"{type(error).__name__}: {error}")
-        log.info("replayed", position=position, of=len(items), id=item.id)
+        log.info("replayed", position=position, of=len(archive.articles), id=item.id)
         if progress is not None:
-            progress(position, len(items))
+            progress(position, len(archive.articles))
     with session_scope(engine()) as session:
-        return build_report(session, ids)
+        report = build_report(session, ids)
+    report["errors"] = [
+        {"line": e.line, "reason": e.reason, "message": e.message}
+        for e in sorted(errors, key=lambda e: e.line or 0)
+    ]
+    return report
 
 
 def _store(item: ArchiveArticle) -> tuple[int, Any]:

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     revision_sweep_seconds: float = 300.0
     # A story stays open for new reports this long after its last one.
     story_window_days: int = 400
+    # Bounded cost: analysis reads at most this many characters of an article's text (the
+    # cap is recorded among the article's problems), and a task that runs longer than the
+    # soft limit is stopped and its article failed with reason ``time_limit``; the hard
+    # limit kills the pool process if the task does not stop. A poll batch's fetches get
+    # three quarters of the soft limit (see tasks/feeds.py).
+    max_analysis_chars: int = 100_000
+    task_soft_time_limit_seconds: float = 300.0
+    task_time_limit_seconds: float = 360.0
     # Alert delivery.
     # A delivery still failing this long after its alert is given up.
     delivery_give_up_seconds: float = 24 * 3600

@@ -1,0 +1,105 @@
+"""Bounded cost: analysis reads a capped text, and tasks have time limits.
+
+The time limit is tried on a real worker process (prefork pool, the SQL broker): an
+article page that answers slower than the soft limit fails its article with reason
+``time_limit`` instead of leaving it between steps.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from loopback import PARAGRAPHS, Claimwatch, LoopbackServer, rss, slow, static
+from processes import logs, start, stop
+from sqlalchemy import create_engine, text
+
+from ingest.extract import cap_text
+from worker.settings import Settings
+
+
+def test_cap_text_cuts_at_a_line_end_and_says_so() -> None:
+    assert cap_text("short", 10) == ("short", None)
+    kept, problem = cap_text("aaaa\nbbbb\ncccc", 12)
+    assert kept == "aaaa\nbbbb"
+    assert problem == "analysis_capped: analysed the first 9 of 14 characters"
+    assert cap_text("x" * 30, 10)[0] == "x" * 10  # no line end: a hard cut
+
+
+def test_a_long_text_is_analysed_capped_and_the_cap_recorded(
+    tmp_path: Path, claimwatch: Claimwatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker.replay import replay
+
+    monkeypatch.setenv("CLAIMWATCH_MAX_ANALYSIS_CHARS", "2000")
+    claimwatch.reset()
+    filler = (f"Filler line {i} of a dump." for i in range(5000))
+    body = "\n".join([*PARAGRAPHS, *filler])
+    source = tmp_path / "long.jsonl"
+    source.write_text(json.dumps({"id": "long", "title": "Harbour bridge approved",
+                                  "text": body}) + "\n")
+    started = time.monotonic()
+    [article] = replay(source)["articles"]
+    assert time.monotonic() - started < 30
+    assert article["status"] == "decided" and article["story_id"] is not None
+    [problem] = [p for p in article["problems"] if p.startswith("analysis_capped")]
+    assert problem.endswith(f"of {len(body)} characters")
+    assert "Anna Lind" in article["sources"]  # what was read was analysed
+
+
+def test_a_poll_batch_keeps_what_it_fetched_within_its_time(
+    server: LoopbackServer, claimwatch: Claimwatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAIMWATCH_TASK_SOFT_TIME_LIMIT_SECONDS", "2")
+    monkeypatch.setenv("CLAIMWATCH_READ_TIMEOUT", "10")
+    claimwatch.reset()
+    server.routes["/fast.xml"] = static(rss([{"guid": "f1", "title": "Fast"}]))
+    server.routes["/slow.xml"] = slow(5)
+    claimwatch.add(server.url("/fast.xml"), server.url("/slow.xml"))
+    started = time.monotonic()
+    results = claimwatch.poll()
+    assert time.monotonic() - started < 4
+    assert results[server.url("/fast.xml")]["new_articles"] == 1
+    late = results[server.url("/slow.xml")]
+    assert late["error_reason"] == "timeout" and "ran out of time (1.5 s)" in late["last_error"]
+
+
+def test_an_article_step_past_its_time_limit_fails_the_article(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    database = f"sqlite:///{tmp_path / 'claimwatch.sqlite'}"
+    env = {
+        "CLAIMWATCH_DATABASE_URL": database,
+        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "CLAIMWATCH_BEAT_INTERVAL_SECONDS": "1",
+        "CLAIMWATCH_READ_TIMEOUT": "30",
+        "CLAIMWATCH_TASK_SOFT_TIME_LIMIT_SECONDS": "2",
+        "CLAIMWATCH_TASK_TIME_LIMIT_SECONDS": "4",
+    }
+    server.routes["/feed.xml"] = static(rss([{"guid": "slow", "link": server.url("/a/slow")}]))
+    server.routes["/a/slow"] = slow(10)
+    cli = [sys.executable, "-m", "worker.cli"]
+    start([*cli, "feeds", "add", server.url("/feed.xml")], env, tmp_path, "add").wait(60)
+    worker = start([*cli, "run", "--concurrency", "1"], env, tmp_path, "worker")
+    db = create_engine(Settings(database_url=database).database_url)
+    try:
+        deadline = time.monotonic() + 60
+        row = None
+        while time.monotonic() < deadline and worker.poll() is None:
+            with db.connect() as conn:
+                row = conn.execute(text(
+                    "SELECT status, error_reason, error_message FROM article"
+                )).first()
+            if row is not None and row.status == "failed":
+                break
+            time.sleep(0.25)
+    finally:
+        stop([worker])
+        db.dispose()
+    assert row is not None and row.status == "failed", logs(tmp_path)
+    assert row.error_reason == "time_limit"
+    assert row.error_message == "tasks.articles.fetch_article exceeded its soft time limit"
