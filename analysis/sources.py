@@ -15,7 +15,8 @@ import re
 
 from analysis.entities import EntityIndex, Mention, analyse_entities
 from analysis.judgments import CitedSource
-from analysis.outlets import known_outlet, outlet_key
+from analysis.lexicons import lexicon
+from analysis.outlets import is_outlet_name, known_outlet, outlet_key
 from analysis.text import STOPWORDS, clean_article_text
 
 __all__ = ["find_sources"]
@@ -104,32 +105,12 @@ _ROLE_AFTER_ACCORDING_RE = re.compile(
 )
 
 
-def _phrases(text: str, sep: str) -> frozenset[str]:
-    """A phrase set written as one separated string."""
-    return frozenset(p.strip() for p in text.split(sep) if p.strip())
-
-
-def _w(words: str) -> frozenset[str]:
-    """A word set written as one string, so long lexicons stay readable."""
-    return frozenset(words.split())
-
-
-_GENERIC = _phrases(
-    """publication, the publication, media, media reports, report, the report, reports,
-    sources, source, officials, official, journalists, journalist, he, she, they, it, we, i,
-    you, someone, people, experts, analysts, witnesses, residents, authorities, police,
-    government, newspaper, outlet, agency, company, article, statement, study, survey, data,
-    internet, earth, the former pentagon official, insiders, critics, observers""",
-    ",",
-)
-_OUTLET_SUFFIXES = _w(
-    """times news post journal herald tribune gazette daily magazine insider press wire
-    telegraph guardian observer express mirror chronicle review today tv radio"""
-)
+_GENERIC = lexicon("generic_sources")
+_OUTLET_SUFFIXES = lexicon("outlet_suffixes")
 
 
 def _kind(m: Mention) -> str:
-    if known_outlet(m.name):
+    if is_outlet_name(m.name) or known_outlet(m.name, context=False):
         return "outlet"
     if m.kind == "person":
         return "person"

@@ -1,0 +1,44 @@
+"""Word lists of the text rules, kept as data files beside the code.
+
+Lists change for other reasons than the logic that reads them (a new outlet, a new title),
+so they live in `<name>.txt` here: one entry per line, `#` starts a comment, entries are
+compared lowercase. Each file is read once per process.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+__all__ = ["first_names", "lexicon", "lines"]
+
+_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def lines(name: str) -> tuple[str, ...]:
+    """The entries of `<name>.txt` in file order, comments and blank lines dropped."""
+    text = (_DIR / f"{name}.txt").read_text(encoding="utf-8")
+    out = (ln.split("#", 1)[0].strip() for ln in text.splitlines())
+    return tuple(ln for ln in out if ln)
+
+
+@cache
+def lexicon(name: str) -> frozenset[str]:
+    """The entries of `<name>.txt` as a lowercase set."""
+    return frozenset(ln.lower() for ln in lines(name))
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """Given names of many countries (gender-guesser's ~40,000), lowercase.
+
+    A maintained international list finds names the rules have never seen, so no name of a
+    particular article needs listing. Names that are also English function words or
+    sentence openers ("The", "Will", "May") are left out: they say nothing about a name.
+    """
+    from gender_guesser.detector import Detector
+
+    names = Detector(case_sensitive=False).names
+    common = lexicon("stopwords") | lexicon("sentence_openers") | lexicon("months_days")
+    return frozenset(n for n in names if n.isalpha() and n not in common)
