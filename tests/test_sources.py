@@ -294,3 +294,20 @@ def test_acts_reported_with_saying_verbs_are_not_citations() -> None:
         "Then Colin Kahl told reporters that the call had happened."
     )
     assert _sources(text) == {"Colin Kahl": "person"}
+
+
+def test_subdomains_do_not_hide_the_outlet() -> None:
+    assert normalise_outlet("edition.cnn.com") == "CNN"
+    assert normalise_outlet("https://amp.theguardian.com/world/x") == "The Guardian"
+    assert normalise_outlet("uk.news.yahoo.com") == "Yahoo"
+
+
+def test_common_word_outlets_only_cited_in_context() -> None:
+    assert known_outlet("Atlantic", context=False) is None
+    assert known_outlet("Atlantic") == "The Atlantic"  # a publisher field stays as it is
+    ocean = "Storms over the Atlantic grounded flights, Portugal's airport operator said."
+    assert "The Atlantic" not in _sources(ocean)
+    assert _sources("The plan was dropped, the Times reported.") == {"The Times": "outlet"}
+    assert _sources("The plan was dropped, according to the Independent.") == {
+        "The Independent": "outlet"
+    }
