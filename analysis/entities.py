@@ -136,8 +136,6 @@ def _fix_case(words: list[str]) -> list[str]:
     return out
 
 
-
-
 def _is_acronym(word: str) -> bool:
     return word.lower().strip(".") in _ACRONYMS or "." in word
 
@@ -257,8 +255,6 @@ def _runs(sentence: str, spans: list[tuple[str, int, int]], midcaps: set[str]) -
             out.extend(_refine(raw, sentence, midcaps))
         i = j
     return out
-
-
 
 
 def _and_joins(words: list[str], spans: list[tuple[str, int, int]], j: int, sentence: str) -> bool:

@@ -21,25 +21,17 @@ from analysis.text import STOPWORDS, clean_article_text
 
 __all__ = ["find_sources"]
 
+
+def _alternation(name: str) -> str:
+    """A lexicon as a regex alternation, longest entries first."""
+    return "|".join(re.escape(w) for w in sorted(lexicon(name), key=lambda w: (-len(w), w)))
+
+
 _VERBS = (
-    r"said|says|say|wrote|writes|write|tweeted|tweets|posted|posts|claimed|claims|claim|"
-    r"reported|reports|report|recalls|recalled|recounted|recounts|assures|assured|insists|"
-    r"insisted|confirmed|confirms|denied|denies|deny|stated|states|announced|announces|told|"
-    r"tells|declared|declares|added|adds|explained|explains|noted|notes|argued|argues|warned|"
-    r"warns|acknowledged|acknowledges|admitted|admits|responded|replied|revealed|reveals|"
-    r"disclosed|discloses|alleged|alleges|testified|estimated|estimates|predicted|quoted|"
-    r"quotes|published|publishes|learned|has learned|maintains|maintained|suggested|"
-    r"cautioned|emphasised|emphasized|stressed|commented|asserted|asserts|contends|"
-    r"countered|retorted|shot back|hit back|made (?:the|this|these|a|similar) "
+    _alternation("reporting_verbs") + r"|made (?:the|this|these|a|similar) "
     r"(?:statement|statements|claim|claims|allegation|allegations|remarks?|comments?|report)"
 )
-_ADVERBS = (
-    r"has|have|had|also|reportedly|later|then|previously|again|publicly|himself|herself|"
-    r"itself|themselves|once|first|recently|further|allegedly|repeatedly|earlier|now|just|"
-    r"separately|quickly|immediately|subsequently|explicitly|directly|only|already|did|"
-    r"does|not|never|initially|originally|privately|personally|flatly|strongly|however|"
-    r"officially|last week|on twitter|on x|in a statement|in a tweet|in a post|in an email"
-)
+_ADVERBS = _alternation("attribution_adverbs")
 # Text right after a name: "X said", "X, head of Y, said", "X, who told", "X (AP) reported".
 _AFTER_RE = re.compile(
     r"^(?:\s*\([^)]{1,60}\))?"

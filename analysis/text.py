@@ -145,36 +145,7 @@ def _is_real_paragraph(line: str) -> bool:
     return n >= 25 or (n >= 10 and bool(_END_PUNCT_RE.search(line)))
 
 
-_BOILER_HINTS = (
-    "sign",
-    "subscri",
-    "support",
-    "little as",
-    "donat",
-    "contribution",
-    "terms",
-    "privacy",
-    "cookie",
-    "reserved",
-    "\u00a9",
-    "(c)",
-    "copyright",
-    "do not sell",
-    "personal",
-    "leave a",
-    "email address",
-    "required fields",
-    "mobile version",
-    "follow us",
-    "on our ",
-    "click here",
-    "share ",
-    "log in",
-    "login",
-    "account",
-    "download",
-    "join",
-)
+_BOILER_HINTS = lexicon("boilerplate_hints")
 
 
 def _boiler_hits(line: str) -> int:
