@@ -277,6 +277,11 @@ def _and_joins(words: list[str], spans: list[tuple[str, int, int]], j: int, sent
     return last is not None and last.lower() in _AND_SUFFIXES
 
 
+def _is_caps_place(word: str) -> bool:
+    """ "US" in capitals is the country, not the pronoun."""
+    return _is_allcaps(word) and word.lower() in _PLACE_WORDS
+
+
 def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
     """Drop unsupported sentence-initial words, strip titles, split place prefixes."""
     words = list(raw.words)
@@ -299,7 +304,9 @@ def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
 
     # Leading stopwords ("The", "According"), months and days never start a name.
     while words and (
-        words[0].lower() in STOPWORDS or words[0].lower() in _MONTHS_DAYS or words[0] == "and"
+        (words[0].lower() in STOPWORDS and not _is_caps_place(words[0]))
+        or words[0].lower() in _MONTHS_DAYS
+        or words[0] == "and"
     ):
         if (
             len(words) > 1

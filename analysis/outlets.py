@@ -61,6 +61,7 @@ def _load_outlets() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
 
 _ALIASES, _NEEDS_CONTEXT, _CANONICAL = _load_outlets()
 
+_DOTTED_RE = re.compile(r"\b((?:[a-z]\.)+[a-z])\.?(?=\s|$)", re.IGNORECASE)
 _SITE_SEP_RE = re.compile(r"\s+[|\u2013\u2014]\s+|\s+-\s+(?=home\b|news\b|latest\b)", re.I)
 _HOST_RE = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/.*)?$", re.I)
 
@@ -170,6 +171,7 @@ def normalise_outlet(name: str | None) -> str | None:
             return canon
         s = head
     s = _generic_case(s)
+    s = _DOTTED_RE.sub(lambda m: m.group(1).replace(".", "").upper(), s)  # "U.S." -> "US"
     if s.lower().startswith("the "):
         s = "The " + s[4:]
     return s
