@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from analysis.lexicons import first_names, lexicon
+from analysis.lexicons import first_names, lexicon, places
 from analysis.outlets import is_outlet_name, known_outlet, outlet_context
 from analysis.text import STOPWORDS, split_sentences
 
@@ -87,7 +87,7 @@ _FOR_HEADS = lexicon("for_heads")
 _PARTICLES = lexicon("particles")
 _KNOWN_ORGS = lexicon("known_orgs")
 _KNOWN_ORG_PHRASES = lexicon("known_org_phrases")
-_PLACES = lexicon("places")
+_PLACES = places()
 _PLACE_WORDS = frozenset(w for p in _PLACES for w in p.split())
 _MONTHS_DAYS = lexicon("months_days")
 _COMMON_CAPS = lexicon("common_caps")

