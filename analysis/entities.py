@@ -487,7 +487,7 @@ def _alias_target(short: str, longs: list[tuple[str, str]]) -> str | None:
             and not any(w in _PLACE_WORDS or w in _COMMON_CAPS for w in lw)
             and all(w[:1].isupper() and w[:1].isalpha() for w in name.split())
         ):
-            targets.add(name)  # "Azzouz" -> "Lotfi Azzouz" even before its kind is known
+            targets.add(name)  # "Doe" -> "Jane Doe" even before its kind is known
         elif (
             kind == "organisation"
             and slow == lw[: len(slow)]

@@ -161,7 +161,7 @@ def _is_box_line(line: str) -> bool:
     hits = _boiler_hits(line)
     if (hits and n <= 30) or (hits >= 2 and n <= 150) or hits >= 3:
         return True
-    # "Support The Post Millennial", "Subscribe", "Follow us"
+    # "Support Our Newsroom", "Subscribe", "Follow us"
     return n <= 6 and bool(_IMPERATIVE_RE.match(line)) and not _END_PUNCT_RE.search(line)
 
 
