@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from courlan import extract_domain
 
-from analysis.lexicons import lines
+from analysis.lexicons import alternation, lines
 
 __all__ = [
     "is_outlet_name",
@@ -66,29 +66,51 @@ _SITE_SEP_RE = re.compile(r"\s+[|\u2013\u2014]\s+|\s+-\s+(?=home\b|news\b|latest
 _HOST_RE = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/.*)?$", re.I)
 
 # Context that makes a common word ("Atlantic", "Times") a publisher: an attribution cue
-# before it, a verb of publishing after it, or a credit in brackets or after a dash.
+# before it, a verb of saying or a newsroom noun after it, a credit, or a list of outlets.
 _CUE_BEFORE_RE = re.compile(
-    r"(?:\baccording to|\bciting|\bcited by|\btold|\breported by|\bquoted by|\binterview with|"
-    r"\b(?:wrote|writing|written|column|op-ed|article|piece|story|report|published) (?:in|for|by)|"
-    r"\bspeaking to|\bsaid to)\s+(?:the\s+)?$",
+    r"(?:\baccording to|\bciting|\bincluding|\bvia|\binterview with|\bspeaking to|\bspoke to|"
+    r"\b(?:seen|consulted|obtained|reviewed|reported|published|quoted|cited|interviewed|"
+    r"commissioned|contacted|revealed|confirmed|first reported) by|"
+    r"\b(?:told|reported|reports|said|says|wrote|writes|notes|noted|confirmed)(?: to)?|"
+    r"\b(?:wrote|writing|written|column|op-ed|article|piece|story|report|published|described|"
+    r"appeared|quoted|reported) (?:in|for)|"
+    r"\b(?:photo|image|picture|video|credit)s?\s*(?:by|via|:))\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-_AFTER_RE = re.compile(
-    r"^(?:['\u2019]s\s+(?:\w+\s+)?(?:report|reporting|reporters?|article|story|investigation|"
-    r"journalists?|correspondents?|editors?|columnists?|interview|analysis)\b"
-    r"|\s+(?:(?:has|had|also|first|previously|later|reportedly|recently)\s+){0,2}"
-    r"(?:reported|reports|revealed|reveals|wrote|writes|published|publishes|learned|quoted|"
-    r"cites|cited|obtained|confirmed|said|says)\b)",
+_NEWSROOM_NOUNS = (
+    r"newspaper|paper|website|site|magazine|tabloid|report|reports|reporting|reporters?|"
+    r"articles?|story|stories|investigation|journalists?|correspondents?|editors?|"
+    r"columnists?|interview|analysis|editorial|op-ed|piece|poll|survey"
 )
-_CREDIT_BEFORE_RE = re.compile(r"(?:^|\(|[\u2013\u2014-])\s*$")
-_CREDIT_AFTER_RE = re.compile(r"^\s*(?:\)|$|[/:]|(?:photo|news)\b)", re.IGNORECASE)
+_AFTER_RE = re.compile(
+    rf"^(?:['\u2019]s)?\s+(?:[\w.]+\s+){{0,2}}?(?:{_NEWSROOM_NOUNS})\b"
+    r"|^\s*,?\s+(?:(?:has|had|also|first|previously|later|reportedly|recently)\s+){0,2}"
+    rf"(?:{alternation('reporting_verbs')}|obtained|found|highlights|highlighted|described|"
+    r"contacted|interviewed|asked|visited)\b",
+)
+_CREDIT_BEFORE_RE = re.compile(r"(?:^|[(\[]|[\u2013\u2014-])\s*$")
+_CREDIT_AFTER_RE = re.compile(r"^\s*(?:[)\]]|$|[/:]|(?:photo|news)\b)", re.IGNORECASE)
+_NAME = r"[A-Z][\w.&'\u2019-]*(?:\s+[A-Z][\w.&'\u2019-]*){0,3}"
+_LIST_AFTER_RE = re.compile(rf"^\s*(?:,|and|&|or)\s*(?:the\s+)?(?P<name>{_NAME})")
+_LIST_BEFORE_RE = re.compile(rf"(?P<name>{_NAME})\s*(?:,|and|&|or)\s*(?:the\s+)?$")
+
+
+def _names_outlet(name: str) -> bool:
+    """Whether some run of words in `name` is an outlet that needs no context ("AFP")."""
+    words = name.split()
+    return any(
+        known_outlet(" ".join(words[i:j]), context=False)
+        for i in range(len(words))
+        for j in range(i + 1, len(words) + 1)
+    )
 
 
 def outlet_context(sentence: str, start: int, end: int) -> bool:
     """Whether the words around `sentence[start:end]` make a common word name an outlet.
 
-    "The Atlantic reported", "according to the Times", "told the Independent", "(AP)" and
-    a capitalised "The" mid-sentence do; "across the Atlantic" does not.
+    "The Atlantic reported", "according to the Times", "told the Independent", "(AP)",
+    "The Guardian and the BBC", "a Telegraph investigation" and a capitalised "The"
+    mid-sentence do; "across the Atlantic" and "Hill staff" do not.
     """
     before, after = sentence[:start], sentence[end:]
     if sentence[start:end].startswith("The ") and before.strip():
@@ -97,7 +119,12 @@ def outlet_context(sentence: str, start: int, end: int) -> bool:
         return True
     if _CUE_BEFORE_RE.search(before) or _AFTER_RE.match(after):
         return True
-    return bool(_CREDIT_BEFORE_RE.search(before) and _CREDIT_AFTER_RE.match(after))
+    if _CREDIT_BEFORE_RE.search(before) and _CREDIT_AFTER_RE.match(after):
+        return True
+    nxt, prev = _LIST_AFTER_RE.match(after), _LIST_BEFORE_RE.search(before)
+    return bool(
+        (nxt and _names_outlet(nxt.group("name"))) or (prev and _names_outlet(prev.group("name")))
+    )
 
 
 def is_outlet_name(name: str) -> bool:

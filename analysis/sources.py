@@ -15,23 +15,18 @@ import re
 
 from analysis.entities import EntityIndex, Mention, analyse_entities
 from analysis.judgments import CitedSource
-from analysis.lexicons import lexicon
+from analysis.lexicons import alternation, lexicon
 from analysis.outlets import is_outlet_name, known_outlet, outlet_key
 from analysis.text import STOPWORDS, clean_article_text
 
 __all__ = ["find_sources"]
 
 
-def _alternation(name: str) -> str:
-    """A lexicon as a regex alternation, longest entries first."""
-    return "|".join(re.escape(w) for w in sorted(lexicon(name), key=lambda w: (-len(w), w)))
-
-
 _VERBS = (
-    _alternation("reporting_verbs") + r"|made (?:the|this|these|a|similar) "
+    alternation("reporting_verbs") + r"|made (?:the|this|these|a|similar) "
     r"(?:statement|statements|claim|claims|allegation|allegations|remarks?|comments?|report)"
 )
-_ADVERBS = _alternation("attribution_adverbs")
+_ADVERBS = alternation("attribution_adverbs")
 # Text right after a name: "X said", "X, head of Y, said", "X, who told", "X (AP) reported".
 _AFTER_RE = re.compile(
     r"^(?:\s*\([^)]{1,60}\))?"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis.judgments import CitedSource
-from analysis.outlets import known_outlet, normalise_outlet, outlet_from_url
+from analysis.outlets import known_outlet, normalise_outlet, outlet_context, outlet_from_url
 from analysis.sources import find_sources
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -312,3 +312,22 @@ def test_common_word_outlets_only_cited_in_context() -> None:
     assert _sources("The plan was dropped, according to the Independent.") == {
         "The Independent": "outlet"
     }
+
+
+@pytest.mark.parametrize(
+    ("sentence", "word", "want"),
+    [
+        ("Ships crossed the Atlantic in May.", "Atlantic", False),
+        ("MPs and Hill staff were evacuated.", "Hill", False),
+        ("Independent corroboration was not possible.", "Independent", False),
+        ("The plan leaked, the Times reported.", "Times", True),
+        ("An aide confirmed to the Telegraph that he quit.", "Telegraph", True),
+        ("A Telegraph investigation found the flaw.", "Telegraph", True),
+        ("Three people died (AP, Reuters).", "AP", True),
+        ("The Guardian and the BBC both reported the leak.", "Guardian", True),
+        ("Emails seen by the Guardian show the deal.", "Guardian", True),
+    ],
+)
+def test_outlet_context(sentence: str, word: str, want: bool) -> None:
+    start = sentence.index(word)
+    assert outlet_context(sentence, start, start + len(word)) is want

@@ -7,10 +7,11 @@ compared lowercase. Each file is read once per process.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
-__all__ = ["first_names", "lexicon", "lines", "places"]
+__all__ = ["alternation", "first_names", "lexicon", "lines", "places"]
 
 _DIR = Path(__file__).resolve().parent
 
@@ -27,6 +28,11 @@ def lines(name: str) -> tuple[str, ...]:
 def lexicon(name: str) -> frozenset[str]:
     """The entries of `<name>.txt` as a lowercase set."""
     return frozenset(ln.lower() for ln in lines(name))
+
+
+def alternation(name: str) -> str:
+    """The entries of `<name>.txt` as a regex alternation, longest first."""
+    return "|".join(re.escape(w) for w in sorted(lexicon(name), key=lambda w: (-len(w), w)))
 
 
 @cache
