@@ -13,7 +13,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from analysis.outlets import known_outlet
+from analysis.lexicons import first_names, lexicon, places
+from analysis.outlets import is_outlet_name, known_outlet, outlet_context
 from analysis.text import STOPWORDS, split_sentences
 
 __all__ = [
@@ -72,198 +73,30 @@ class EntityIndex:
 
 # --------------------------------------------------------------------------- lexicons
 
-
-def _phrases(text: str, sep: str) -> frozenset[str]:
-    """A phrase set written as one separated string."""
-    return frozenset(p.strip() for p in text.split(sep) if p.strip())
-
-
-def _w(words: str) -> frozenset[str]:
-    """A word set written as one string, so long lexicons stay readable."""
-    return frozenset(words.split())
-
-
-_TITLES = _w(
-    """president prime minister secretary senator sen sen. rep rep. representative gov gov.
-    governor mayor dr dr. mr mr. mrs mrs. ms ms. prof prof. professor general gen gen.
-    colonel col col. lieutenant lt lt. sergeant sgt sgt. captain capt capt. commander admiral
-    chancellor king queen prince princess pope judge justice ceo cfo coo cto chairman
-    chairwoman chairperson chief director ambassador deputy vice lord lady sir dame sheikh
-    emir ayatollah rabbi bishop archbishop cardinal reverend rev rev. officer detective
-    inspector sheriff attorney spokesman spokeswoman spokesperson founder co-founder boss
-    leader premier speaker commissioner editor correspondent analyst economist coach
-    executive president-elect vice-president secretary-general head minister-president
-    marshal major sergeant-major councillor councilman congressman congresswoman"""
-)
+_TITLES = lexicon("titles")
 # Titles that are also common parts of names ("General Motors", "Justice Department").
-_AMBIGUOUS_TITLES = _w(
-    "general justice chief head leader king vice judge speaker major boss director"
-)
-_END_TITLES = _w("ceo cfo coo cto boss founder co-founder chairman")
-_PORTFOLIOS = _w(
-    """state defence defense staff foreign affairs interior finance justice health treasury
-    commerce energy education transportation transport agriculture labor labour homeland
-    security trade economy culture environment veterans war the exchequer"""
-)
-_DEMONYMS = _w(
-    """american russian ukrainian british french german chinese israeli iranian indian
-    japanese italian spanish polish turkish canadian australian brazilian mexican syrian
-    egyptian tunisian libyan saudi korean european palestinian afghan pakistani iraqi
-    belarusian georgian swiss dutch swedish norwegian danish finnish greek irish scottish
-    welsh english soviet western eastern african asian arab lebanese jordanian qatari
-    emirati yemeni hungarian romanian czech slovak serbian croatian bulgarian lithuanian
-    latvian estonian moldovan kazakh armenian azerbaijani venezuelan colombian argentine
-    chilean peruvian cuban nigerian kenyan ethiopian south north former acting interim then
-    late us u.s. uk u.k. eu un u.n. nato kremlin taiwanese thai vietnamese indonesian
-    filipino malaysian"""
-)
-_NOT_DEMONYM_NAMES = _w("kremlin nato us u.s. uk u.k. eu un u.n.")
-_ROLE_NOUNS = _w(
-    """scientist official founder entrepreneur billionaire diplomat cosmonaut astronaut
-    spokesman spokeswoman spokesperson minister president secretary writer reporter
-    journalist columnist analyst expert professor researcher economist lawyer attorney
-    senator ceo chief director developer photographer veteran leader head ambassador general
-    commander activist actor actress singer player coach author businessman businesswoman
-    investor executive chairman chairwoman mother father wife husband son daughter brother
-    sister friend colleague adviser advisor aide strategist historian politician lawmaker
-    candidate governor mayor judge prosecutor officer inventor designer engineer editor
-    boss critic commentator blogger rapper star manager owner envoy negotiator agent
-    representative deputy student doctor surgeon physician nurse teacher pilot soldier
-    tycoon magnate mogul consultant"""
-)
-_ORG_SUFFIXES = _w(
-    """group inc inc. corp corp. corporation company co co. ltd ltd. llc plc gmbh ag sa
-    times news post agency ministry department university institute bank council party
-    foundation association commission committee office authority service services network
-    media press journal herald tribune gazette daily magazine review police army navy
-    forces force guard union court church hospital museum college school club airlines
-    airways motors technologies technology labs systems industries partners capital fund
-    trust center centre organization organisation administration bureau board senate
-    congress parliament government assembly federation alliance coalition campaign
-    society academy insider telegraph guardian observer express mirror chronicle wire tv
-    radio channel studios records pictures entertainment holdings ventures games foods
-    brands stores market markets pharmaceuticals electric communications networks software
-    solutions insurance hotels resorts restaurants finance research analytics consulting
-    securities investments advisors associates
-    foundation institution cabinet league brotherhood movement front"""
-)
-_ORG_HEADS = _w(
-    """bank university ministry department institute museum council church college school
-    board court house office federation union association society academy center centre
-    chamber league party army corps commission committee agency bureau fund foundation
-    republic kingdom state states city province gulf sea bay isle isles duke prince
-    princess king queen earl chief staff director head commissioner governor mayor
-    president chairman secretary minister order knights hall port festival library
-    parliament assembly congress coalition alliance organization organisation mission
-    embassy consulate cathedral battle siege treaty lord lady archbishop bishop tower cape
-    strait lake mount people friends daughters sons sisters"""
-)
-_FOR_HEADS = _w(
-    """center centre institute council committee commission office agency foundation society
-    association alliance coalition campaign fund network doctors reporters"""
-)
-_PARTICLES = _w("de da do dos das del della di du des van von der den al bin ibn la le")
-_KNOWN_ORGS = _w(
-    """tesla spacex twitter facebook google apple amazon microsoft meta nato kremlin pentagon
-    starlink openai netflix youtube instagram whatsapp telegram tiktok nasa roscosmos fbi
-    cia nsa un eu who imf opec hamas hezbollah taliban gazprom rosneft wagner boeing airbus
-    samsung sony intel nvidia ibm oracle uber lyft airbnb paypal visa mastercard reuters
-    interfax eurasia threads viber"""
-)
-_KNOWN_ORG_PHRASES = _phrases(
-    """white house, downing street, european union, united nations, world bank,
-    supreme court, boring company, crew dragon, wall street, federal reserve, red cross,
-    amnesty international, human rights watch, islamic state, al qaeda, al-qaeda""",
-    ",",
-)
-_PLACES = _phrases(
-    """
-    afghanistan, albania, algeria, andorra, angola, argentina, armenia, australia, austria,
-    azerbaijan, bahrain, bangladesh, belarus, belgium, bolivia, bosnia, brazil, bulgaria,
-    cambodia, cameroon, canada, chile, china, colombia, congo, croatia, cuba, cyprus, czechia,
-    czech republic, denmark, ecuador, egypt, estonia, ethiopia, finland, france, georgia,
-    germany, ghana, greece, guatemala, haiti, honduras, hungary, iceland, india, indonesia,
-    iran, iraq, ireland, israel, italy, jamaica, japan, jordan, kazakhstan, kenya, kosovo,
-    kuwait, kyrgyzstan, laos, latvia, lebanon, libya, lithuania, luxembourg, madagascar,
-    malaysia, mali, malta, mexico, moldova, monaco, mongolia, montenegro, morocco, mozambique,
-    myanmar, namibia, nepal, netherlands, new zealand, nicaragua, niger, nigeria, north korea,
-    south korea, norway, oman, pakistan, palestine, panama, paraguay, peru, philippines,
-    poland, portugal, qatar, romania, russia, rwanda, saudi arabia, senegal, serbia,
-    singapore, slovakia, slovenia, somalia, south africa, spain, sri lanka, sudan, sweden,
-    switzerland, syria, taiwan, tajikistan, tanzania, thailand, tunisia, turkey,
-    turkmenistan, uganda, ukraine, united arab emirates, united kingdom, united states,
-    uruguay, uzbekistan, venezuela, vietnam, yemen, zambia, zimbabwe, britain, england,
-    scotland, wales, america, usa, uk, us, u.s., u.k., gaza, west bank, crimea, donbas,
-    donbass, donetsk, luhansk, lugansk, kherson, zaporizhzhia, zaporizhia, zaporozhye,
-    kharkiv, kharkov, odesa, odessa, mariupol, bakhmut, kyiv, kiev, lviv, dnipro, kursk,
-    belgorod, siberia, moscow, st petersburg, saint petersburg, tuva, kyzyl, baikonur,
-    washington, new york, london, paris, berlin, madrid, rome, brussels, vienna, warsaw,
-    prague, budapest, bucharest, sofia, athens, ankara, istanbul, tehran, baghdad, damascus,
-    beirut, cairo, tunis, tripoli, riyadh, doha, dubai, abu dhabi, jerusalem, tel aviv,
-    beijing, shanghai, hong kong, tokyo, seoul, pyongyang, delhi, new delhi, mumbai,
-    islamabad, kabul, minsk, vilnius, riga, tallinn, helsinki, stockholm, oslo, copenhagen,
-    amsterdam, lisbon, dublin, edinburgh, ottawa, toronto, mexico city, sydney, melbourne,
-    canberra, california, texas, florida, new jersey, chicago, los angeles, san francisco,
-    boston, miami, seattle, aspen, geneva, davos, munich, frankfurt, hamburg, milan, europe,
-    asia, africa, north america, south america, latin america, middle east, antarctica,
-    arctic, pacific, atlantic, balkans, caucasus, scandinavia, cape canaveral, djerba, sirte,
-    silicon valley, brooklyn, manhattan, kazan, paris, nepal, tuva
-    """,
-    ",",
-)
+_AMBIGUOUS_TITLES = lexicon("ambiguous_titles")
+_END_TITLES = lexicon("end_titles")
+_PORTFOLIOS = lexicon("portfolios")
+_DEMONYMS = lexicon("demonyms")
+_NOT_DEMONYM_NAMES = lexicon("not_demonym_names")
+_ROLE_NOUNS = lexicon("role_nouns")
+_ORG_SUFFIXES = lexicon("org_suffixes")
+_ORG_HEADS = lexicon("org_heads")
+_FOR_HEADS = lexicon("for_heads")
+_PARTICLES = lexicon("particles")
+_KNOWN_ORGS = lexicon("known_orgs")
+_KNOWN_ORG_PHRASES = lexicon("known_org_phrases")
+_PLACES = places()
 _PLACE_WORDS = frozenset(w for p in _PLACES for w in p.split())
-_MONTHS_DAYS = _w(
-    """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday
-    friday saturday sunday"""
-)
-_COMMON_CAPS = _w(
-    """update updated exclusive breaking photo video image read more related share
-    advertisement comments comment editor note watch live opinion analysis news world
-    sport sports business politics culture tech technology science health home top
-    internet earth god mr mrs ms dr yes no ok okay oh well dear thanks please hello
-    mom dad covid"""
-)
-_FIRST_NAMES = _w(
-    """elon ian colin vladimir volodymyr joe donald barack hillary kamala mike mark john james
-    robert michael william david richard thomas charles christopher daniel matthew anthony
-    paul steven andrew kenneth joshua kevin brian george edward ronald timothy jason jeffrey
-    ryan jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin
-    samuel frank gregory raymond alexander patrick jack dennis jerry tyler aaron jose adam
-    henry nathan douglas zachary peter kyle walter ethan jeremy harold keith christian roger
-    noah gerald carl terry sean austin arthur lawrence jesse dylan bryan joe jordan billy
-    bruce albert willie gabriel logan alan juan wayne roy ralph randy eugene vincent russell
-    elijah louis bobby philip johnny mary patricia jennifer linda elizabeth barbara susan
-    jessica sarah karen nancy lisa betty margaret sandra ashley kimberly emily donna michelle
-    dorothy carol amanda melissa deborah stephanie rebecca sharon laura cynthia kathleen amy
-    shirley angela helen anna brenda pamela nicole emma samantha katherine christine debra
-    rachel catherine carolyn janet ruth maria heather diane virginia julie joyce victoria
-    olivia kelly christina lauren joan evelyn judith megan cheryl andrea hannah martha
-    jacqueline frances gloria ann teresa kathryn sara janice jean alice madison doris abigail
-    julia judy grace denise amber marilyn beverly danielle theresa sophia marie diana
-    brittany natalie isabella charlotte rose alexis kayla reid lloyd leah daria anna fiona
-    vanessa lucas ben marcia heba lotfi habib ajmi rachid josh andrij andrit mykhailo sergei
-    sergey dmitry dmitri alexei alexey yuri oleksandr olena viktor volodymyr petro boris
-    mikhail nikolai ivan igor oleg andrei andriy lukas jean pierre emmanuel angela olaf
-    rishi boris keir liz theresa narendra xi recep benjamin bashar ali mohammed muhammad
-    ahmed omar hassan abdullah fatima evan jeff bill warren tim satya sundar sam sheryl
-    mark larry sergey peter reed marc ivanka jared melania hunter nancy chuck mitch ted
-    ron kevin marco lindsey rand bernie alexandria ilhan pete antony lloyd jake"""
-)
+_MONTHS_DAYS = lexicon("months_days")
+_COMMON_CAPS = lexicon("common_caps")
+_FIRST_NAMES = first_names()
 _CONNECTOR_THE = "the"
 # Capitalised only because they open a sentence; never the first word of a name.
-_SENTENCE_OPENERS = _w(
-    """however meanwhile although despite during following yesterday today tonight last
-    next earlier later according while since unlike like many several some both each every
-    other another senior top new local young only even still also just now then perhaps
-    maybe instead thus hence here there once twice again already though amid among across
-    under over after before between within without against toward towards upon via per plus
-    what when where who why how which this that these those our your their his her its my
-    nearly almost about around some such more most less few all any no not yes so but and
-    or nor yet if unless until because whether as at by for from in into of on onto to
-    with first second third one two three four five six seven eight nine ten dear thanks
-    please welcome breaking watch read see get make take let ask tell say"""
-)
+_SENTENCE_OPENERS = lexicon("sentence_openers")
+_ACRONYMS = lexicon("acronyms")
+_AND_SUFFIXES = lexicon("and_suffixes")
 
 # --------------------------------------------------------------------------- tokenising
 
@@ -301,12 +134,6 @@ def _fix_case(words: list[str]) -> list[str]:
         else:
             out.append(w)
     return out
-
-
-_ACRONYMS = _w(
-    """nato nasa unesco unicef opec fifa uefa iaea osce asean mercosur interpol europol
-    ukrenergo gazprom"""
-)
 
 
 def _is_acronym(word: str) -> bool:
@@ -430,14 +257,6 @@ def _runs(sentence: str, spans: list[tuple[str, int, int]], midcaps: set[str]) -
     return out
 
 
-_AND_SUFFIXES = _w(
-    """council committee commission association society institute foundation department
-    ministry agency organisation organization federation union center centre office board
-    bureau authority service services administration academy league alliance coalition fund
-    party trust"""
-)
-
-
 def _and_joins(words: list[str], spans: list[tuple[str, int, int]], j: int, sentence: str) -> bool:
     """ "and" inside an institution's name: "World Travel and Tourism Council"."""
     left = " ".join(words).lower()
@@ -456,6 +275,11 @@ def _and_joins(words: list[str], spans: list[tuple[str, int, int]], j: int, sent
         last = spans[k][0]
         k += 1
     return last is not None and last.lower() in _AND_SUFFIXES
+
+
+def _is_caps_place(word: str) -> bool:
+    """ "US" in capitals is the country, not the pronoun."""
+    return _is_allcaps(word) and word.lower() in _PLACE_WORDS
 
 
 def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
@@ -480,9 +304,15 @@ def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
 
     # Leading stopwords ("The", "According"), months and days never start a name.
     while words and (
-        words[0].lower() in STOPWORDS or words[0].lower() in _MONTHS_DAYS or words[0] == "and"
+        (words[0].lower() in STOPWORDS and not _is_caps_place(words[0]))
+        or words[0].lower() in _MONTHS_DAYS
+        or words[0] == "and"
     ):
-        if len(words) > 1 and known_outlet(" ".join(words)) and words[0].lower() == "the":
+        if (
+            len(words) > 1
+            and words[0].lower() == "the"
+            and known_outlet(" ".join(words), context=outlet_context(sentence, start, raw.end))
+        ):
             break
         drop_first()
     if words and raw.sentence_initial and offs and offs[0] == raw.start:
@@ -555,7 +385,7 @@ def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
             )
         return _with_roles(out, sentence)
 
-    # "Germany Andrit Melnik": a place glued to a following name.
+    # "ambassador to Germany Jane Doe": a place glued to a following name.
     for k in range(min(3, len(words) - 2), 0, -1):
         head = " ".join(lows[:k])
         tail = lows[k:]
@@ -594,10 +424,19 @@ def _with_roles(raws: list[_Raw], sentence: str) -> list[_Raw]:
 # --------------------------------------------------------------------------- kinds
 
 
+# A capital inside one word marks a brand; surname prefixes ("McCarthy", "DeSantis") do not.
+_CAMEL_CASE_RE = re.compile(r"^(?!(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von)[A-Z])[A-Z][a-z]+[A-Z]")
+
+
 def _guess_kind(name: str, person_votes: int, org_votes: int) -> str:
     low = name.lower()
     words = low.split()
-    if known_outlet(name) or low in _KNOWN_ORGS or low in _KNOWN_ORG_PHRASES:
+    if (
+        is_outlet_name(name)
+        or known_outlet(name, context=False)
+        or low in _KNOWN_ORGS
+        or low in _KNOWN_ORG_PHRASES
+    ):
         return "organisation"
     if low in _PLACES:
         return "place"
@@ -611,6 +450,8 @@ def _guess_kind(name: str, person_votes: int, org_votes: int) -> str:
         return "organisation"
     if words[0] in _DEMONYMS and len(words) > 1:
         return "other"  # "Tunisian Islamists"
+    if len(words) == 1 and _CAMEL_CASE_RE.match(name) and not person_votes:
+        return "organisation"  # brands: "SpaceX", "OpenAI", "YouTube"
     if len(words) == 1 and _is_allcaps(name):
         return "organisation" if person_votes else "other"  # acronyms: "CDC said"
     if person_votes or (words[0] in _FIRST_NAMES and 2 <= len(words) <= 4):
@@ -646,7 +487,7 @@ def _alias_target(short: str, longs: list[tuple[str, str]]) -> str | None:
             and not any(w in _PLACE_WORDS or w in _COMMON_CAPS for w in lw)
             and all(w[:1].isupper() and w[:1].isalpha() for w in name.split())
         ):
-            targets.add(name)  # "Azzouz" -> "Lotfi Azzouz" even before its kind is known
+            targets.add(name)  # "Doe" -> "Jane Doe" even before its kind is known
         elif (
             kind == "organisation"
             and slow == lw[: len(slow)]
@@ -690,7 +531,7 @@ def analyse_entities(text: str) -> EntityIndex:
                 or not any(c.isalpha() for c in name)
             ):
                 continue
-            canon_outlet = known_outlet(name)
+            canon_outlet = known_outlet(name, context=outlet_context(s, r.start, r.end))
             if canon_outlet and (len(words) > 1 or words[0][:1].isupper()):
                 name, low = canon_outlet, canon_outlet.lower()
                 r.org_cue = True

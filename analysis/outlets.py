@@ -1,8 +1,10 @@
 """Outlet names: one spelling per publisher, so stories and alerts count outlets once.
 
 Feeds, extractors and article text spell publishers many ways ("The U.S Sun", "THE US SUN",
-"the-sun.com"); `normalise_outlet` maps them to one display name through a small alias table
-of well-known outlets plus generic rules for the rest.
+"edition.cnn.com"); `normalise_outlet` maps them to one display name through the alias table
+of well-known outlets in `lexicons/outlets.txt` plus generic rules for the rest. Some
+outlets are named by a common word ("The Atlantic", "The Sun"), so in running text such a
+word names the outlet only in a context that says so (`outlet_context`).
 """
 
 from __future__ import annotations
@@ -13,67 +15,19 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-__all__ = ["known_outlet", "normalise_outlet", "outlet_from_url", "outlet_key"]
+from courlan import extract_domain
 
-# Canonical name -> spellings and hosts (keys are compared after `outlet_key`).
-_OUTLETS: dict[str, tuple[str, ...]] = {
-    "The New York Times": ("new york times", "ny times", "nyt", "nytimes", "nytimescom"),
-    "The New Yorker": ("new yorker", "newyorker"),
-    "Financial Times": ("financial times", "ft", "ftcom"),
-    "Business Insider": ("business insider", "businessinsider", "insider"),
-    "Vice": ("vice", "vice news", "vice media", "vicecom"),
-    "Reuters": ("reuters", "reuters news", "thomson reuters"),
-    "Associated Press": ("associated press", "ap", "ap news", "apnews"),
-    "Agence France-Presse": ("agence france presse", "agence francepresse", "afp"),
-    "BBC": ("bbc", "bbc news", "bbccouk", "bbccom", "british broadcasting corporation"),
-    "The Guardian": ("guardian", "theguardian", "guardian news"),
-    "The Washington Post": ("washington post", "washingtonpost", "wapo"),
-    "Bloomberg": ("bloomberg", "bloomberg news", "bloomberg lp"),
-    "CNN": ("cnn", "cable news network"),
-    "Fox News": ("fox news", "foxnews", "fox news channel"),
-    "The Post Millennial": ("post millennial", "thepostmillennial"),
-    "The US Sun": ("us sun", "u s sun", "the-sun.com", "thesuncom", "sun us"),
-    "The Sun": ("thesuncouk",),
-    "Obozrevatel": ("obozrevatel", "obozrevatel news", "obozrevatelcom", "obozua"),
-    "The Wall Street Journal": ("wall street journal", "wsj", "wsjcom"),
-    "The Economist": ("economist",),
-    "Politico": ("politico",),
-    "Axios": ("axios",),
-    "NBC News": ("nbc news", "nbcnews"),
-    "CBS News": ("cbs news", "cbsnews"),
-    "ABC News": ("abc news", "abcnews", "abcnewsgocom"),
-    "NPR": ("npr", "national public radio"),
-    "Al Jazeera": ("al jazeera", "aljazeera"),
-    "The Independent": ("independent", "independentcouk"),
-    "The Telegraph": ("telegraph", "daily telegraph", "telegraphcouk"),
-    "The Times": ("times of london", "thetimescouk"),
-    "Daily Mail": ("daily mail", "dailymail", "mail online", "dailymailcouk"),
-    "Le Monde": ("le monde", "lemonde", "lemondefr"),
-    "Der Spiegel": ("spiegel", "der spiegel", "spiegelde"),
-    "Politico Europe": ("politico europe", "politicoeu"),
-    "Axel Springer": ("axel springer",),
-    "TASS": ("tass",),
-    "RIA Novosti": ("ria novosti",),
-    "Kyiv Independent": ("kyiv independent", "kyivindependent"),
-    "Ukrainska Pravda": ("ukrainska pravda", "pravdacomua"),
-    "The Atlantic": ("atlantic", "theatlantic"),
-    "Newsweek": ("newsweek",),
-    "Forbes": ("forbes",),
-    "The Verge": ("verge", "theverge"),
-    "TechCrunch": ("techcrunch",),
-    "Ars Technica": ("ars technica", "arstechnica"),
-    "CNBC": ("cnbc",),
-    "Sky News": ("sky news", "news sky"),
-    "Breitbart": ("breitbart", "breitbart news"),
-    "BuzzFeed News": ("buzzfeed news", "buzzfeed", "buzzfeednews"),
-    "HuffPost": ("huffpost", "huffington post"),
-    "The Hill": ("the hill", "thehill"),
-    "USA Today": ("usa today", "usatoday"),
-    "Los Angeles Times": ("los angeles times", "la times", "latimes"),
-    "TMZ": ("tmz",),
-}
+from analysis.lexicons import alternation, lines
 
-_ALIASES: dict[str, str] = {}
+__all__ = [
+    "is_outlet_name",
+    "known_outlet",
+    "normalise_outlet",
+    "outlet_context",
+    "outlet_from_url",
+    "outlet_key",
+]
+
 _TLDS = (".com", ".co.uk", ".org", ".net", ".news", ".co", ".io")
 
 
@@ -89,21 +43,109 @@ def outlet_key(name: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
-for _canon, _spellings in _OUTLETS.items():
-    _ALIASES[outlet_key(_canon)] = _canon
-    for _sp in _spellings:
-        _ALIASES[outlet_key(_sp)] = _canon
+def _load_outlets() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
+    """Spelling key -> canonical name, the keys that need context, the canonical names."""
+    aliases: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for line in lines("outlets"):
+        canon, _, rest = line.partition("=")
+        canon = canon.strip()
+        aliases[outlet_key(canon)] = canon
+        for spelling in rest.split("|"):
+            key = outlet_key(spelling.strip().lstrip("?"))
+            aliases[key] = canon
+            if spelling.strip().startswith("?"):
+                ambiguous.add(key)
+    return aliases, frozenset(ambiguous), frozenset(aliases.values())
 
+
+_ALIASES, _NEEDS_CONTEXT, _CANONICAL = _load_outlets()
+
+_DOTTED_RE = re.compile(r"\b((?:[a-z]\.)+[a-z])\.?(?=\s|$)", re.IGNORECASE)
 _SITE_SEP_RE = re.compile(r"\s+[|\u2013\u2014]\s+|\s+-\s+(?=home\b|news\b|latest\b)", re.I)
 _HOST_RE = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/.*)?$", re.I)
 
+# Context that makes a common word ("Atlantic", "Times") a publisher: an attribution cue
+# before it, a verb of saying or a newsroom noun after it, a credit, or a list of outlets.
+_CUE_BEFORE_RE = re.compile(
+    r"(?:\baccording to|\bciting|\bincluding|\bvia|\binterview with|\bspeaking to|\bspoke to|"
+    r"\b(?:seen|consulted|obtained|reviewed|reported|published|quoted|cited|interviewed|"
+    r"commissioned|contacted|revealed|confirmed|first reported) by|"
+    r"\b(?:told|reported|reports|said|says|wrote|writes|notes|noted|confirmed)(?: to)?|"
+    r"\b(?:wrote|writing|written|column|op-ed|article|piece|story|report|published|described|"
+    r"appeared|quoted|reported) (?:in|for)|"
+    r"\b(?:photo|image|picture|video|credit)s?\s*(?:by|via|:))\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_NEWSROOM_NOUNS = (
+    r"newspaper|paper|website|site|magazine|tabloid|report|reports|reporting|reporters?|"
+    r"articles?|story|stories|investigation|journalists?|correspondents?|editors?|"
+    r"columnists?|interview|analysis|editorial|op-ed|piece|poll|survey"
+)
+_AFTER_RE = re.compile(
+    rf"^(?:['\u2019]s)?\s+(?:[\w.]+\s+){{0,2}}?(?:{_NEWSROOM_NOUNS})\b"
+    r"|^\s*,?\s+(?:(?:has|had|also|first|previously|later|reportedly|recently)\s+){0,2}"
+    rf"(?:{alternation('reporting_verbs')}|obtained|found|highlights|highlighted|described|"
+    r"contacted|interviewed|asked|visited)\b",
+)
+_CREDIT_BEFORE_RE = re.compile(r"(?:^|[(\[]|[\u2013\u2014-])\s*$")
+_CREDIT_AFTER_RE = re.compile(r"^\s*(?:[)\]]|$|[/:]|(?:photo|news)\b)", re.IGNORECASE)
+_NAME = r"[A-Z][\w.&'\u2019-]*(?:\s+[A-Z][\w.&'\u2019-]*){0,3}"
+_LIST_AFTER_RE = re.compile(rf"^\s*(?:,|and|&|or)\s*(?:the\s+)?(?P<name>{_NAME})")
+_LIST_BEFORE_RE = re.compile(rf"(?P<name>{_NAME})\s*(?:,|and|&|or)\s*(?:the\s+)?$")
+
+
+def _names_outlet(name: str) -> bool:
+    """Whether some run of words in `name` is an outlet that needs no context ("AFP")."""
+    words = name.split()
+    return any(
+        known_outlet(" ".join(words[i:j]), context=False)
+        for i in range(len(words))
+        for j in range(i + 1, len(words) + 1)
+    )
+
+
+def outlet_context(sentence: str, start: int, end: int) -> bool:
+    """Whether the words around `sentence[start:end]` make a common word name an outlet.
+
+    "The Atlantic reported", "according to the Times", "told the Independent", "(AP)",
+    "The Guardian and the BBC", "a Telegraph investigation" and a capitalised "The"
+    mid-sentence do; "across the Atlantic" and "Hill staff" do not.
+    """
+    before, after = sentence[:start], sentence[end:]
+    if sentence[start:end].startswith("The ") and before.strip():
+        return True
+    if re.search(r"\S\s+The\s+$", before):
+        return True
+    if _CUE_BEFORE_RE.search(before) or _AFTER_RE.match(after):
+        return True
+    if _CREDIT_BEFORE_RE.search(before) and _CREDIT_AFTER_RE.match(after):
+        return True
+    nxt, prev = _LIST_AFTER_RE.match(after), _LIST_BEFORE_RE.search(before)
+    return bool(
+        (nxt and _names_outlet(nxt.group("name"))) or (prev and _names_outlet(prev.group("name")))
+    )
+
+
+def is_outlet_name(name: str) -> bool:
+    """Whether `name` is exactly the canonical name of a well-known outlet."""
+    return name in _CANONICAL
+
 
 @lru_cache(maxsize=8192)
-def known_outlet(name: str | None) -> str | None:
-    """The canonical name of a well-known outlet, or None when the name is not in the table."""
+def known_outlet(name: str | None, *, context: bool = True) -> str | None:
+    """The canonical name of a well-known outlet, or None when the name is not in the table.
+
+    A common word among the spellings ("Atlantic", "Sun") resolves only with `context`:
+    callers reading running text pass `outlet_context`; names given as a publisher's name
+    (feed fields, headline credits) keep the default.
+    """
     if not name:
         return None
-    return _ALIASES.get(outlet_key(name))
+    key = outlet_key(name)
+    if not context and key in _NEEDS_CONTEXT:
+        return None
+    return _ALIASES.get(key)
 
 
 def _host_label(host: str) -> str:
@@ -137,10 +179,13 @@ def normalise_outlet(name: str | None) -> str | None:
         return None
     if _HOST_RE.match(s) and " " not in s:
         host = urlsplit(s if "://" in s else "//" + s).hostname or s
-        canon = known_outlet(host) or known_outlet(_host_label(host))
-        if canon:
-            return canon
-        label = _host_label(host)
+        # "edition.cnn.com" is CNN: try the host, then its registered domain.
+        domain = extract_domain("https://" + host) or host
+        for h in (host, domain):
+            canon = known_outlet(h) or known_outlet(_host_label(h))
+            if canon:
+                return canon
+        label = _host_label(domain)
         return label[:1].upper() + label[1:] if "." not in label else label
     canon = known_outlet(s)
     if canon:
@@ -153,6 +198,7 @@ def normalise_outlet(name: str | None) -> str | None:
             return canon
         s = head
     s = _generic_case(s)
+    s = _DOTTED_RE.sub(lambda m: m.group(1).replace(".", "").upper(), s)  # "U.S." -> "US"
     if s.lower().startswith("the "):
         s = "The " + s[4:]
     return s

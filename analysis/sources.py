@@ -15,30 +15,18 @@ import re
 
 from analysis.entities import EntityIndex, Mention, analyse_entities
 from analysis.judgments import CitedSource
-from analysis.outlets import known_outlet, outlet_key
+from analysis.lexicons import alternation, lexicon
+from analysis.outlets import is_outlet_name, known_outlet, outlet_key
 from analysis.text import STOPWORDS, clean_article_text
 
 __all__ = ["find_sources"]
 
+
 _VERBS = (
-    r"said|says|say|wrote|writes|write|tweeted|tweets|posted|posts|claimed|claims|claim|"
-    r"reported|reports|report|recalls|recalled|recounted|recounts|assures|assured|insists|"
-    r"insisted|confirmed|confirms|denied|denies|deny|stated|states|announced|announces|told|"
-    r"tells|declared|declares|added|adds|explained|explains|noted|notes|argued|argues|warned|"
-    r"warns|acknowledged|acknowledges|admitted|admits|responded|replied|revealed|reveals|"
-    r"disclosed|discloses|alleged|alleges|testified|estimated|estimates|predicted|quoted|"
-    r"quotes|published|publishes|learned|has learned|maintains|maintained|suggested|"
-    r"cautioned|emphasised|emphasized|stressed|commented|asserted|asserts|contends|"
-    r"countered|retorted|shot back|hit back|made (?:the|this|these|a|similar) "
+    alternation("reporting_verbs") + r"|made (?:the|this|these|a|similar) "
     r"(?:statement|statements|claim|claims|allegation|allegations|remarks?|comments?|report)"
 )
-_ADVERBS = (
-    r"has|have|had|also|reportedly|later|then|previously|again|publicly|himself|herself|"
-    r"itself|themselves|once|first|recently|further|allegedly|repeatedly|earlier|now|just|"
-    r"separately|quickly|immediately|subsequently|explicitly|directly|only|already|did|"
-    r"does|not|never|initially|originally|privately|personally|flatly|strongly|however|"
-    r"officially|last week|on twitter|on x|in a statement|in a tweet|in a post|in an email"
-)
+_ADVERBS = alternation("attribution_adverbs")
 # Text right after a name: "X said", "X, head of Y, said", "X, who told", "X (AP) reported".
 _AFTER_RE = re.compile(
     r"^(?:\s*\([^)]{1,60}\))?"
@@ -104,32 +92,12 @@ _ROLE_AFTER_ACCORDING_RE = re.compile(
 )
 
 
-def _phrases(text: str, sep: str) -> frozenset[str]:
-    """A phrase set written as one separated string."""
-    return frozenset(p.strip() for p in text.split(sep) if p.strip())
-
-
-def _w(words: str) -> frozenset[str]:
-    """A word set written as one string, so long lexicons stay readable."""
-    return frozenset(words.split())
-
-
-_GENERIC = _phrases(
-    """publication, the publication, media, media reports, report, the report, reports,
-    sources, source, officials, official, journalists, journalist, he, she, they, it, we, i,
-    you, someone, people, experts, analysts, witnesses, residents, authorities, police,
-    government, newspaper, outlet, agency, company, article, statement, study, survey, data,
-    internet, earth, the former pentagon official, insiders, critics, observers""",
-    ",",
-)
-_OUTLET_SUFFIXES = _w(
-    """times news post journal herald tribune gazette daily magazine insider press wire
-    telegraph guardian observer express mirror chronicle review today tv radio"""
-)
+_GENERIC = lexicon("generic_sources")
+_OUTLET_SUFFIXES = lexicon("outlet_suffixes")
 
 
 def _kind(m: Mention) -> str:
-    if known_outlet(m.name):
+    if is_outlet_name(m.name) or known_outlet(m.name, context=False):
         return "outlet"
     if m.kind == "person":
         return "person"

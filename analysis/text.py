@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from analysis.lexicons import lexicon
+
 __all__ = [
     "STOPWORDS",
     "clean_article_text",
@@ -26,31 +28,8 @@ _WORD_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-def _phrases(text: str, sep: str) -> frozenset[str]:
-    """A phrase set written as one separated string."""
-    return frozenset(p.strip() for p in text.split(sep) if p.strip())
-
-
-def _w(words: str) -> frozenset[str]:
-    """A word set written as one string, so long lexicons stay readable."""
-    return frozenset(words.split())
-
-
 # Lines that are nothing but a stray widget label.
-_STRAY_LINES = _w(
-    """img image images photo photos picture video videos advertisement advertising advert ad
-    ads sponsored sponsored content promoted share share this tweet email e-mail print
-    comments comment close menu loading play watch listen view photo view photos
-    view gallery gallery exclusive subscribe log in login sign in sign up register search
-    skip to content back to top continue reading show more load more"""
-)
-_STRAY_PHRASES = _phrases(
-    """sponsored content|share this|view photo|view photos|view gallery|sign in|
-    sign up|log in|skip to content|back to top|continue reading|show more|load more|
-    exit mobile version|leave a reply|leave a comment|remind me next month|
-    remind me later|related|advertisement""",
-    "|",
-)
+_STRAY_LINES = lexicon("stray_lines")
 
 # Phrases typical of subscription, donation, consent, legal and promo boxes.
 _BOILER_PATTERNS = [
@@ -61,7 +40,6 @@ _BOILER_PATTERNS = [
     r"\bsupporting us\b",
     r"\bsupport (?:independent|our|quality) journalism\b",
     r"\bfor as little as [$\u00a3\u20ac]",
-    r"\bremind me (?:next|later)\b",
     r"\bdonate (?:now|today)\b|\bmake a (?:one-off |monthly )?(?:donation|contribution)\b",
     r"\b(?:our|agree to(?: the)?|accept(?: the)?|read the|see our|view our) terms (?:of|and) "
     r"(?:use|service|conditions)\b|^terms (?:of|and) (?:use|service|conditions)\b",
@@ -76,10 +54,9 @@ _BOILER_PATTERNS = [
     r"\byour email address will not be published\b",
     r"\brequired fields are marked\b",
     r"\bexit mobile version\b",
-    r"\btelegram channel\b|\bon our (?:\w+ )?(?:telegram|whatsapp|viber)\b",
-    r"\bdon[\u2019']?t fall for fakes\b",
-    r"\bonly verified information\b",
     r"\bfollow us on\b",
+    # The site promoting its own channels: "on our Telegram channel", "on our Facebook page".
+    r"\bon our (?:[\w-]+ ){0,3}(?:channels?|pages?|accounts?|feeds?|apps?)\b",
     r"\bclick here\b",
     r"\bshare (?:this|on) (?:article|story|post|facebook|twitter|whatsapp)\b",
     r"\b(?:already|not) a subscriber\b|\blog ?in to (?:read|continue)\b",
@@ -168,41 +145,7 @@ def _is_real_paragraph(line: str) -> bool:
     return n >= 25 or (n >= 10 and bool(_END_PUNCT_RE.search(line)))
 
 
-_BOILER_HINTS = (
-    "sign",
-    "subscri",
-    "support",
-    "little as",
-    "remind",
-    "donat",
-    "contribution",
-    "terms",
-    "privacy",
-    "cookie",
-    "reserved",
-    "\u00a9",
-    "(c)",
-    "copyright",
-    "do not sell",
-    "personal",
-    "leave a",
-    "email address",
-    "required fields",
-    "mobile version",
-    "telegram",
-    "whatsapp",
-    "viber",
-    "fakes",
-    "verified information",
-    "follow us",
-    "click here",
-    "share ",
-    "log in",
-    "login",
-    "account",
-    "download",
-    "join",
-)
+_BOILER_HINTS = lexicon("boilerplate_hints")
 
 
 def _boiler_hits(line: str) -> int:
@@ -212,24 +155,31 @@ def _boiler_hits(line: str) -> int:
     return sum(1 for rx in _BOILER_RES if rx.search(line))
 
 
+def _is_box_line(line: str) -> bool:
+    """A line of a subscription, donation, consent or promo box, or its call to action."""
+    n = _words(line)
+    hits = _boiler_hits(line)
+    if (hits and n <= 30) or (hits >= 2 and n <= 150) or hits >= 3:
+        return True
+    # "Support Our Newsroom", "Subscribe", "Follow us"
+    return n <= 6 and bool(_IMPERATIVE_RE.match(line)) and not _END_PUNCT_RE.search(line)
+
+
+def _is_box_button(line: str) -> bool:
+    """A few unpunctuated words ("Remind me later", "No thanks"): a button when under a box."""
+    return _words(line) <= 5 and not _END_PUNCT_RE.search(line)
+
+
 def _is_boilerplate(line: str) -> bool:
     """True when a line is site furniture: widget labels, boxes, legal lines, captions."""
     low = line.lower().strip(" .:!|\u2022\u00b7-\u2013\u2014*#>")
-    if not low or low in _STRAY_LINES or low in _STRAY_PHRASES:
+    if not low or low in _STRAY_LINES:
         return True
     if not any(ch.isalnum() for ch in low):
         return True
+    if _is_box_line(line):
+        return True
     n = _words(line)
-    hits = _boiler_hits(line)
-    if hits and n <= 30:
-        return True
-    if hits >= 2 and n <= 150:
-        return True
-    if hits >= 3:
-        return True
-    if n <= 6 and _IMPERATIVE_RE.match(line) and not _END_PUNCT_RE.search(line):
-        # "Support The Post Millennial", "Subscribe", "Follow us"
-        return True
     if n <= 30 and (_CREDIT_RE.search(line) or _CREDIT_START_RE.match(line)):
         return True
     if n <= 12 and _PAREN_LINE_RE.match(line):
@@ -306,6 +256,7 @@ def clean_article_text(text: str, *, title: str | None = None) -> str:
     kept: list[str] = []
     in_header = True
     skip_teasers = False
+    in_box = False
     for ln in lines:
         if _is_title(ln, title_key):
             continue
@@ -318,7 +269,11 @@ def clean_article_text(text: str, *, title: str | None = None) -> str:
                 continue
             skip_teasers = False
         if _is_boilerplate(ln):
+            in_box = in_box or _is_box_line(ln)
             continue
+        if in_box and _is_box_button(ln):
+            continue  # the buttons of the box just above
+        in_box = False
         if in_header:
             if _is_real_paragraph(ln):
                 in_header = False
@@ -337,20 +292,10 @@ def clean_article_text(text: str, *, title: str | None = None) -> str:
 
 # --------------------------------------------------------------------------- sentences
 
-_ABBREVIATIONS = _w(
-    """mr mrs ms dr prof sen rep gov gen col lt sgt capt cmdr adm maj st jr sr rev hon pres
-    supt insp det fr mt ft no nos vol vols fig figs p pp ed eds inc ltd co corp bros llc plc
-    dept univ assn est approx vs etc al cf jan feb mar apr jun jul aug sep sept oct nov dec
-    mon tue tues wed thu thur thurs fri sat sun ave blvd rd hwy e.g i.e a.m p.m u.s u.k u.n
-    e.u u.s.a d.c n.y l.a ph.d b.a m.a"""
-)
+_ABBREVIATIONS = lexicon("abbreviations")
 # Abbreviations that commonly end a sentence too ("... in the U.S. The next day").
-_MAY_END = _w("etc u.s u.k u.n e.u u.s.a d.c a.m p.m inc ltd co corp al")
-_SENTENCE_STARTERS = _w(
-    """the a an he she it they we i you this that these those there but and or so yet
-    however meanwhile in on at for after before when while if as his her its their our
-    my some many most all no one two three four five six several other another"""
-)
+_MAY_END = lexicon("may_end")
+_SENTENCE_STARTERS = lexicon("sentence_starters")
 
 _BOUNDARY_RE = re.compile(
     r"(?P<end>[.!?\u2026]+)(?P<close>[\"'\u201d\u2019\u00bb)\]]*)(?P<space>\s+)"
@@ -415,20 +360,7 @@ def split_sentences(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- tokens
 
-STOPWORDS: frozenset[str] = _w(
-    """a about above after again against all also am an and any are aren't as at be because
-    been before being below between both but by can can't cannot could couldn't did didn't
-    do does doesn't doing don't down during each few for from further had hadn't has hasn't
-    have haven't having he he'd he'll he's her here here's hers herself him himself his how
-    how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most
-    mustn't my myself no nor not now of off on once only or other ought our ours ourselves
-    out over own same shan't she she'd she'll she's should shouldn't so some such than that
-    that's the their theirs them themselves then there there's these they they'd they'll
-    they're they've this those through to too under until up upon us very was wasn't we
-    we'd we'll we're we've were weren't what what's when when's where where's which while
-    who who's whom why why's will with won't would wouldn't you you'd you'll you're you've
-    your yours yourself yourselves s t"""
-)
+STOPWORDS: frozenset[str] = lexicon("stopwords")
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 

@@ -165,3 +165,25 @@ def test_truth_texts_do_not_crash_and_look_plausible() -> None:
     zuck = _by_name(extract_entities(rows["009"]["text"]))
     assert zuck["Mark Zuckerberg"].kind == "person"
     assert zuck["Facebook"].kind == "organisation"
+
+
+def test_first_names_come_from_a_maintained_list() -> None:
+    """Names no rule lists are people when they open a two-word name."""
+    text = "Yesterday Wojciech Nowicki met Aoife Brennan and Ayumi Tanaka in Lagos."
+    ents = _by_name(extract_entities(text))
+    for name in ("Wojciech Nowicki", "Aoife Brennan", "Ayumi Tanaka"):
+        assert ents[name].kind == "person", name
+
+
+def test_camel_case_brand_is_an_organisation() -> None:
+    ents = _by_name(extract_entities("Shares of BlackRock fell while McCarthy watched."))
+    assert ents["BlackRock"].kind == "organisation"
+    assert ents["McCarthy"].kind != "organisation"
+
+
+def test_common_word_outlet_needs_context() -> None:
+    """ "Atlantic" is an ocean unless the sentence says it publishes."""
+    ocean = _by_name(extract_entities("Storms over the Atlantic grounded flights in Lisbon."))
+    assert "The Atlantic" not in ocean
+    press = _by_name(extract_entities("The deal was first reported by The Atlantic on Monday."))
+    assert press["The Atlantic"].kind == "organisation"

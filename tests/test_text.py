@@ -270,3 +270,27 @@ def test_tokens_lowercase_and_apostrophes() -> None:
     assert tokens("Musk\u2019s PLAN, 18 months-ago!") == ["musk's", "plan", "18", "months", "ago"]
     assert "the" in STOPWORDS and "musk" not in STOPWORDS
     assert content_tokens("The plan of the billionaire") == ["plan", "billionaire"]
+
+
+def test_promo_box_and_its_buttons_are_dropped_on_any_site() -> None:
+    """A box is recognised by its general shape, not by one site's wording."""
+    report = (
+        "The council voted on Tuesday to close the old bridge to traffic for two years, "
+        "officials said after the meeting."
+    )
+    text = "\n".join(
+        [
+            report,
+            "Get our breaking news first on our Acme Daily WhatsApp channel and Facebook page.",
+            "Support quality journalism from as little as one dollar. Subscribe today.",
+            "Maybe later",
+            "Not now",
+            "The mayor said on her Telegram channel that repairs would begin in spring, "
+            "and that buses would replace the trams on the route.",
+        ]
+    )
+    cleaned = clean_article_text(text)
+    assert report in cleaned
+    assert "WhatsApp" not in cleaned and "Maybe later" not in cleaned and "Not now" not in cleaned
+    # reporting about someone's channel is not the site's own promotion
+    assert "on her Telegram channel" in cleaned
