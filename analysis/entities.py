@@ -466,41 +466,47 @@ def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in words if w[:1].isupper())
 
 
-def _alias_target(short: str, longs: list[tuple[str, str]]) -> str | None:
-    """The one longer name a short form stands for ("Musk" -> "Elon Musk"), else None."""
-    sw = short.split()
-    slow = [w.lower() for w in sw]
-    if short.lower() in _PLACES:
-        return None
-    targets = set()
-    for name, kind in longs:
-        lw = [w.lower() for w in name.split()]
-        if len(lw) <= len(slow):
-            continue
-        if kind == "person" and slow == lw[-len(slow) :]:
-            targets.add(name)
-        elif (
-            kind == "other"
-            and len(slow) == 1
-            and slow == lw[-1:]
-            and len(lw) <= 3
-            and not any(w in _PLACE_WORDS or w in _COMMON_CAPS for w in lw)
-            and all(w[:1].isupper() and w[:1].isalpha() for w in name.split())
-        ):
-            targets.add(name)  # "Doe" -> "Jane Doe" even before its kind is known
-        elif (
-            kind == "organisation"
-            and slow == lw[: len(slow)]
-            and all(w in _ORG_SUFFIXES for w in lw[len(slow) :])
-        ) or (
-            kind == "organisation"
-            and len(sw) == 1
-            and _is_allcaps(sw[0])
-            and len(lw) >= 2
-            and _initials(name.split()) == sw[0]
-        ):
-            targets.add(name)
-    return targets.pop() if len(targets) == 1 else None
+class _AliasIndex:
+    """The longer names a short form may stand for, indexed by the words that must match,
+    so finding every short form's target costs time linear in the names, not quadratic."""
+
+    def __init__(self, longs: list[tuple[str, str]]) -> None:
+        self._by_key: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
+        for name, kind in longs:
+            words = name.split()
+            lw = tuple(w.lower() for w in words)
+            if kind == "person":  # "Musk" or "Elon Musk" -> "Tesla's Elon Musk" ...
+                for k in range(1, len(lw)):
+                    self._by_key["suffix", lw[-k:]].add(name)
+            elif kind == "other":
+                if (
+                    2 <= len(lw) <= 3
+                    and not any(w in _PLACE_WORDS or w in _COMMON_CAPS for w in lw)
+                    and all(w[:1].isupper() and w[:1].isalpha() for w in words)
+                ):
+                    self._by_key["surname", lw[-1:]].add(name)  # "Doe" -> "Jane Doe"
+            elif kind == "organisation":
+                for k in range(len(lw) - 1, 0, -1):  # "Acme" -> "Acme Corp"
+                    if not all(w in _ORG_SUFFIXES for w in lw[k:]):
+                        break
+                    self._by_key["prefix", lw[:k]].add(name)
+                if len(lw) >= 2:
+                    self._by_key["initials", (_initials(words),)].add(name)  # "UN"
+
+    def target(self, short: str) -> str | None:
+        """The one longer name `short` stands for ("Musk" -> "Elon Musk"), else None."""
+        sw = short.split()
+        slow = tuple(w.lower() for w in sw)
+        if short.lower() in _PLACES:
+            return None
+        targets = self._by_key.get(("suffix", slow), set()) | self._by_key.get(
+            ("prefix", slow), set()
+        )
+        if len(slow) == 1:
+            targets = targets | self._by_key.get(("surname", slow), set())
+            if _is_allcaps(sw[0]):
+                targets = targets | self._by_key.get(("initials", (sw[0],)), set())
+        return next(iter(targets)) if len(targets) == 1 else None
 
 
 def analyse_entities(text: str) -> EntityIndex:
@@ -557,10 +563,10 @@ def analyse_entities(text: str) -> EntityIndex:
     kinds = {low: _guess_kind(display[low], person_votes[low], org_votes[low]) for low in counts}
 
     # Merge short forms into the one longer name they stand for.
-    longs = sorted(((display[k], kinds[k]) for k in counts), key=lambda nk: -len(nk[0].split()))
+    aliases_of = _AliasIndex([(display[k], kinds[k]) for k in counts])
     alias: dict[str, str] = {}
     for low in counts:
-        target = _alias_target(display[low], longs)
+        target = aliases_of.target(display[low])
         alias[low] = target.lower() if target else low
     for low in list(alias):  # follow chains
         seen = {low}
@@ -577,9 +583,12 @@ def analyse_entities(text: str) -> EntityIndex:
             totals[canon] += 1
             first_seen.setdefault(canon, order)
             order += 1
+    members_of: dict[str, list[str]] = defaultdict(list)
+    for low, canon in alias.items():
+        members_of[canon].append(low)
     canon_kind: dict[str, str] = {}
     for canon in totals:
-        members = [k for k, v in alias.items() if v == canon]
+        members = members_of[canon]
         pv = sum(person_votes[m] for m in members)
         if len(display[canon].split()) >= 2:  # people are named by surname alone later on
             pv += sum(counts[m] for m in members if m != canon and len(m.split()) == 1)
