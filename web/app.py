@@ -56,10 +56,16 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """The app as `claimwatch web` serves it, configured from CLAIMWATCH_* variables."""
+    """The app configured from CLAIMWATCH_* variables, its database migrated first."""
+    init_db(get_engine(get_settings().database_url))
+    return migrated_app()
+
+
+def migrated_app() -> FastAPI:
+    """The app over a database already migrated: what each server process of
+    `claimwatch web --workers N` builds, so N processes do not all migrate."""
     settings = get_settings()
     engine = get_engine(settings.database_url)
-    init_db(engine)
     return create_app(
         engine,
         api_token=settings.api_token.get_secret_value() if settings.api_token else None,
