@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import and_, distinct, func
+from sqlalchemy import and_, bindparam, distinct, func
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -165,37 +166,15 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
     (outlet and stance joined, the pages' text left out), the sources they cite, and its
     alerts.
     """
-    rows = session.exec(
-        select(Story, Claim, *_REPORT_COLUMNS, col(Outlet.name), StanceRecord)
-        .join(Claim, col(Claim.id) == col(Story.claim_id))
-        .join(Article, col(Article.story_id) == col(Story.id), isouter=True)
-        .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
-        .join(
-            StanceRecord,
-            and_(
-                col(StanceRecord.article_id) == col(Article.id),
-                col(StanceRecord.claim_id) == col(Story.claim_id),
-            ),
-            isouter=True,
-        )
-        .where(Story.id == story_id)
-        .order_by(_when(), col(Article.id))
-    ).all()
+    reports_query, sources_query, alerts_query = _story_statements()
+    params = {"story_id": story_id}
+    rows = session.exec(reports_query, params=params).all()
     if not rows:
         return None
     found, claim = rows[0][0], rows[0][1]
     articles = [row for row in rows if row.id is not None]
     cited: dict[int, list[CitedSourceOut]] = {}
-    for article_id, sentence, name, kind in session.exec(
-        select(
-            col(ArticleSource.article_id), col(ArticleSource.sentence), col(Source.name),
-            col(Source.kind),
-        )
-        .join(Source, col(Source.id) == col(ArticleSource.source_id))
-        .join(Article, col(Article.id) == col(ArticleSource.article_id))
-        .where(Article.story_id == story_id)
-        .order_by(col(ArticleSource.article_id), col(Source.id))
-    ):
+    for article_id, sentence, name, kind in session.exec(sources_query, params=params):
         cited.setdefault(article_id, []).append(
             CitedSourceOut(name=name, kind=kind, sentence=sentence)
         )
@@ -214,7 +193,7 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
         )
         for position, a in enumerate(articles, 1)
     ]
-    alerts = _alerts_out(session.exec(_alerts_query(Alert.story_id == story_id)).all(), base_url)
+    alerts = _alerts_out(session.exec(alerts_query, params=params).all(), base_url)
     counts = StanceCounts()
     for r in reports:
         if r.stance:
@@ -244,16 +223,44 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
     )
 
 
-# What a story page shows of an article: never its page or text, the bulk of the row.
-_REPORT_COLUMNS = (
-    col(Article.id),
-    col(Article.external_id),
-    col(Article.title),
-    col(Article.url),
-    col(Article.author),
-    col(Article.published_at),
-    col(Article.discovered_at),
-)
+@cache
+def _story_statements() -> tuple[Any, Any, Any]:
+    """The story page's three statements, built once: building one costs about as much
+    Python time as running it."""
+    story_id = bindparam("story_id")
+    in_story = col(Article.story_id) == col(Story.id)
+    reports = (
+        # What the page shows of an article: never its page or text, the bulk of the row.
+        select(
+            Story, Claim, col(Article.id), col(Article.external_id), col(Article.title),
+            col(Article.url), col(Article.author), col(Article.published_at),
+            col(Article.discovered_at), col(Outlet.name), StanceRecord,
+        )
+        .join(Claim, col(Claim.id) == col(Story.claim_id))
+        .join(Article, in_story, isouter=True)
+        .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
+        .join(
+            StanceRecord,
+            and_(
+                col(StanceRecord.article_id) == col(Article.id),
+                col(StanceRecord.claim_id) == col(Story.claim_id),
+            ),
+            isouter=True,
+        )
+        .where(col(Story.id) == story_id)
+        .order_by(_when(), col(Article.id))
+    )
+    sources = (
+        select(
+            col(ArticleSource.article_id), col(ArticleSource.sentence), col(Source.name),
+            col(Source.kind),
+        )
+        .join(Source, col(Source.id) == col(ArticleSource.source_id))
+        .join(Article, col(Article.id) == col(ArticleSource.article_id))
+        .where(col(Article.story_id) == story_id)
+        .order_by(col(ArticleSource.article_id), col(Source.id))
+    )
+    return reports, sources, _alerts_query(col(Alert.story_id) == story_id)
 
 
 def _first_seen(
