@@ -84,23 +84,10 @@ def stories(
     and source keys), so a page of the newest stories reads those stories' rows, not the
     whole database; filters and the contradiction sort evaluate them for every story.
     """
-    figures = _story_figures()
-    query = select(Story, Claim, *figures.values()).join(
-        Claim, col(Claim.id) == col(Story.claim_id)
-    )
-    if q:
-        pattern = f"%{q}%"
-        query = query.where(col(Story.title).ilike(pattern) | col(Claim.text).ilike(pattern))
-    is_disputed = and_(figures["supports"] > 0, figures["refutes"] > 0)
-    if disputed is not None:
-        query = query.where(is_disputed if disputed else ~is_disputed)
-    total = session.exec(
-        select(func.count()).select_from(query.with_only_columns(col(Story.id)).subquery())
-    ).one()
-    order = [col(Story.last_activity_at).desc(), col(Story.id).desc()]
-    if sort == "contradictions":
-        order.insert(0, figures["contradictions"].desc())
-    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
+    count_query, page_query = _stories_statements(bool(q), disputed, sort)
+    params: dict[str, Any] = {"pattern": f"%{q}%"} if q else {}
+    total = session.exec(count_query, params=params).one()
+    rows = session.exec(page_query, params={**params, "limit": limit, "offset": offset}).all()
     items = []
     for row in rows:
         story, claim = row[0], row[1]
@@ -122,6 +109,28 @@ def stories(
             )
         )
     return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@cache
+def _stories_statements(search: bool, disputed: bool | None, sort: StorySort) -> tuple[Any, Any]:
+    """The count and the page of :func:`stories`, built once per kind of listing: building
+    them costs about as much Python time as running them."""
+    figures = _story_figures()
+    query = select(Story, Claim, *figures.values()).join(
+        Claim, col(Claim.id) == col(Story.claim_id)
+    )
+    if search:
+        pattern = bindparam("pattern")
+        query = query.where(col(Story.title).ilike(pattern) | col(Claim.text).ilike(pattern))
+    is_disputed = and_(figures["supports"] > 0, figures["refutes"] > 0)
+    if disputed is not None:
+        query = query.where(is_disputed if disputed else ~is_disputed)
+    count = select(func.count()).select_from(query.with_only_columns(col(Story.id)).subquery())
+    order = [col(Story.last_activity_at).desc(), col(Story.id).desc()]
+    if sort == "contradictions":
+        order.insert(0, figures["contradictions"].desc())
+    page = query.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
+    return count, page
 
 
 def _story_figures() -> dict[str, Any]:
