@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     feed_broken_after_seconds: float = 24 * 3600
     # Server processes of `claimwatch web` (each with its own connections and threads).
     web_workers: int = Field(default=1, ge=1)
+    # Routes running at once in each of them: pages are GIL-bound, so few threads serve more.
+    web_threads: int = Field(default=4, ge=1)
     # Base URL of the web app, used for links in alerts.
     public_url: str = "http://localhost:8000"
     # Bearer token for the web API's writes; unset: every write is refused.
