@@ -11,6 +11,12 @@ the bare host name: the caller decides on the host fallback for the outlet.
 
 trafilatura runs with ``favor_recall=True``, comments off and tables on: on the 40 real pages
 in ``../shared/html`` that gives the best token F1 against the reference texts (~0.95).
+
+Dates cost the most for the least: htmldate's extensive search loads dateparser (about 1.4 s
+of imports and pattern compiles per process) to read a date out of free text. It runs only
+when the fast search (meta tags, JSON-LD, time elements, URL) found nothing and the caller
+has no date of its own (a feed's), which on those 40 pages is 4 in 40; ``bench/extraction``
+measures the cost against plain ``trafilatura.extract()``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
 import trafilatura
+from htmldate import find_date
 
 from ingest.errors import ExtractionError
 
@@ -39,8 +46,10 @@ _XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _HTML_LANG = re.compile(
     r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9-]*)?""", re.IGNORECASE
 )
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 _TAGS = re.compile(r"<(?:link|meta)\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True}
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -176,7 +185,8 @@ def _http_url(base: str | None, link: str | None) -> str | None:
 
 def _canonical(page: str, url: str | None) -> str | None:
     """``<link rel=canonical>``, else ``og:url``, resolved against the fetch URL."""
-    head = page[: page.lower().find("</head>") if "</head>" in page.lower() else 200_000]
+    end = _HEAD_END.search(page, 0, 200_000)
+    head = page[: end.start() if end else 200_000]
     og_url = None
     for tag in _TAGS.findall(head):
         attrs = {m[0].lower(): html_lib.unescape(m[1] or m[2] or m[3]) for m in _ATTR.findall(tag)}
@@ -218,13 +228,25 @@ def cap_text(text: str, limit: int) -> tuple[str, str | None]:
     kept = text[: cut if cut > 0 else limit]
     return kept, f"analysis_capped: analysed the first {len(kept)} of {len(text)} characters"
 
+def _date_from_text(page: str, url: str | None) -> str | None:
+    """htmldate's extensive search, for a page whose markup declares no date."""
+    try:
+        return find_date(page, url=url, extensive_search=True, **_DATE_PARAMS)
+    except Exception:  # a date is a nicety: hostile markup must not cost the article
+        return None
+
 
 def extract_article(
     html: bytes | str,
     url: str | None,
     charset: str | None = None,
+    *,
+    date_known: bool = False,
 ) -> ExtractedArticle:
     """Extract the article in ``html`` (fetched from ``url``; ``charset`` from HTTP headers).
+
+    ``date_known``: the caller already has the published date (the feed gave it), so a
+    page that declares none is not searched for one in its text.
 
     Raises :class:`ExtractionError` with reason ``no_text`` when no usable text is found.
     """
@@ -247,11 +269,7 @@ def extract_article(
             favor_recall=True,
             with_metadata=True,
             deduplicate=False,
-            date_extraction_params={
-                "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-                "original_date": True,
-                "extensive_search": True,
-            },
+            date_extraction_params={**_DATE_PARAMS, "extensive_search": False},
         )
     except Exception as exc:  # trafilatura/lxml may raise many things on hostile markup
         raise ExtractionError("no_text", f"extraction failed: {type(exc).__name__}: {exc}") from exc
@@ -263,11 +281,12 @@ def extract_article(
     if not language:
         match = _HTML_LANG.search(text_html[:_SNIFF_BYTES * 4])
         language = match.group(1).lower() if match else None
+    date = doc.date if doc.date or date_known else _date_from_text(text_html, url)
     return ExtractedArticle(
         text=text,
         title=(doc.title or "").strip() or None,
         author=(doc.author or "").strip() or None,
-        published_at=_parse_date(doc.date),
+        published_at=_parse_date(date),
         site_name=_site_name(doc.sitename, url),
         language=language,
         canonical_url=(

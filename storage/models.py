@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -65,7 +65,11 @@ class Outlet(SQLModel, table=True):
 class Article(SQLModel, table=True):
     """One fetched URL (or one replayed item), from discovery to analysis."""
 
-    __table_args__ = (UniqueConstraint("origin", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("origin", "external_id"),
+        # A story's reports, and its outlets counted from the index alone (the pages).
+        Index("ix_article_story_id_outlet_id", "story_id", "outlet_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Where the article came from ("feed:<id>" or "replay") and its id there (GUID, input id).
@@ -100,7 +104,7 @@ class Article(SQLModel, table=True):
     duplicate_similarity: float | None = None
     # MinHash of the text (analysis.neardup), to recognise later syndicated copies.
     minhash: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
+    story_id: int | None = Field(default=None, foreign_key="story.id")
     # Re-fetching recent articles: validators for a polite conditional GET, and the count of
     # changed texts seen (the versions are ArticleRevision rows).
     etag: str | None = None
@@ -173,11 +177,14 @@ class ArticleSource(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
+    # A story's alerts, and its contradictions counted from the index alone (the pages).
+    __table_args__ = (Index("ix_alert_story_id_kind", "story_id", "kind"),)
+
     id: int | None = Field(default=None, primary_key=True)
     # kind:story:article:claim, so a decision made twice writes one alert.
     key: str = Field(unique=True, max_length=200)
     kind: str = Field(index=True)
-    story_id: int = Field(foreign_key="story.id", index=True)
+    story_id: int = Field(foreign_key="story.id")
     article_id: int = Field(foreign_key="article.id")
     claim_id: int | None = Field(default=None, foreign_key="claim.id")
     stance: str | None = None

@@ -107,7 +107,7 @@ def extract_article(article_id: int) -> None:
             return
         html, url = article.html or "", article.url
     try:
-        extracted = extract_html(html, url)
+        extracted = extract_html(html, url, date_known=article.published_at is not None)
     except IngestError as error:
         fail(article_id, error.reason, str(error))
         return

@@ -69,6 +69,18 @@ def test_real_page_metadata() -> None:
     assert czech.language == "cs" and "West Ham" in (czech.title or "")
 
 
+def test_date_from_text_only_when_the_caller_has_none() -> None:
+    """La Nacion's page declares no date in its markup; its text gives one. A feed item
+    that brings its own date skips that costly search."""
+    url = {p["id"]: p["url"] for p in real_pages()}["033"]
+    html = (HTML_DIR / "033.html").read_bytes()
+    assert extract_article(html, url).published_at == datetime(2015, 4, 17, tzinfo=UTC)
+    assert extract_article(html, url, date_known=True).published_at is None
+    # A date in the markup is read either way.
+    aclu = extract_article((HTML_DIR / "001.html").read_bytes(), None, date_known=True)
+    assert aclu.published_at == datetime(2018, 4, 5, tzinfo=UTC)
+
+
 def test_misdeclared_meta_charset_on_real_page() -> None:
     """qq.com page says gb2312 in <meta> but the capture is UTF-8: decode as UTF-8, record."""
     article = extract_article((HTML_DIR / "023.html").read_bytes(), None)

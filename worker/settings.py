@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     delivery_failing_after_seconds: float = 3600.0
     # Raise ``feed_broken`` once a feed has failed this long without a success.
     feed_broken_after_seconds: float = 24 * 3600
+    # Server processes of `claimwatch web` (each with its own connections and threads).
+    web_workers: int = Field(default=1, ge=1)
+    # Routes running at once in each of them: pages are GIL-bound, so few threads serve more.
+    web_threads: int = Field(default=4, ge=1)
     # Base URL of the web app, used for links in alerts.
     public_url: str = "http://localhost:8000"
     # Bearer token for the web API's writes; unset: every write is refused.
