@@ -120,25 +120,25 @@ def _worker_argv(concurrency: int, with_beat: bool) -> list[str]:
     return [*argv, "--beat"] if with_beat else argv
 
 
-def _run(args: argparse.Namespace) -> int:
+def _celery(argv: list[str]) -> int:
+    """Run a celery command and pass its exit status on. (``worker_main`` drops it, so a
+    worker that stopped on an unrecoverable error exited 0 and its supervisor took that
+    for a deliberate stop.)"""
     from worker.app import app
 
-    app.worker_main(_worker_argv(args.concurrency, with_beat=True))
-    return 0
+    return app.start(argv) or 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    return _celery(_worker_argv(args.concurrency, with_beat=True))
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from worker.app import app
-
-    app.worker_main(_worker_argv(args.concurrency, with_beat=False))
-    return 0
+    return _celery(_worker_argv(args.concurrency, with_beat=False))
 
 
 def _beat(_args: argparse.Namespace) -> int:
-    from worker.app import app
-
-    app.start(["beat", "--loglevel=INFO"])
-    return 0
+    return _celery(["beat", "--loglevel=INFO"])
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
