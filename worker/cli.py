@@ -121,12 +121,16 @@ def _worker_argv(concurrency: int, with_beat: bool) -> list[str]:
 
 
 def _celery(argv: list[str]) -> int:
-    """Run a celery command and pass its exit status on. (``worker_main`` drops it, so a
-    worker that stopped on an unrecoverable error exited 0 and its supervisor took that
-    for a deliberate stop.)"""
-    from worker.app import app
+    """Run a celery command and return its exit status.
 
-    return app.start(argv) or 0
+    Neither ``app.worker_main`` nor ``app.start`` passes it on (click's non-standalone mode
+    returns the status, and they drop it), so a worker that stopped on an unrecoverable
+    error, such as kombu's AttributeError when Redis restarts mid-task, exited 0 and its
+    supervisor took that for a deliberate stop.
+    """
+    from celery.bin.celery import celery
+
+    return celery.main(args=["--app", "worker.app:app", *argv], standalone_mode=False) or 0
 
 
 def _run(args: argparse.Namespace) -> int:
