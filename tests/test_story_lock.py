@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 from conftest import ROOT, SEEDS
@@ -97,6 +98,7 @@ def test_processes_racing_to_create_a_lock_row_all_get_the_lock(postgres_url: st
             with session_scope(db) as session:
                 start.wait()
                 take_lock(session, "first-use")
+                time.sleep(0.2)  # hold it, so the others meet an uncommitted row
         except Exception as error:  # collected for the assertion below
             errors.append(error)
 
