@@ -28,7 +28,8 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
 )
-# Options for pipeline tasks: 1, 2, 4, 8, 15, 15 ... s (jittered), about 4 minutes in all.
+# Options for pipeline tasks: 20 retries, waiting up to 1, 2, 4, 8, then 15 s (jittered), so
+# an outage of a few minutes is ridden out; after that the stall sweep takes over.
 RETRY_TRANSIENT: dict[str, Any] = {
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 1,
