@@ -75,7 +75,7 @@ def decide_alerts(
     *,
     min_score: float = MIN_SCORE,
 ) -> list[AlertDecision]:
-    """Decide the alerts for `new`; `earlier` are the story's reports in decision order."""
+    """Decide the alerts for `new`; `earlier` are the story's reports in publication order."""
     if not earlier:
         return [AlertDecision("new_story", f"New story: {claim}", evidence=_evidence(new, 1))]
     if new.stance is Stance.UNRELATED:

@@ -21,9 +21,11 @@ from typing import Any
 
 import structlog
 from sqlalchemy import event, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, create_engine
 
 from storage.models import Lock, utcnow
 
@@ -109,9 +111,8 @@ def init_db(engine: Engine) -> None:
 
     upgrade(engine.url.render_as_string(hide_password=False))
     with Session(engine) as session:
-        if session.get(Lock, STORY_ASSIGNMENT) is None:
-            session.add(Lock(name=STORY_ASSIGNMENT))
-            session.commit()
+        _create_lock(session, STORY_ASSIGNMENT)
+        session.commit()
 
 
 @contextmanager
@@ -133,8 +134,16 @@ def take_lock(session: Session, name: str) -> None:
     SQLite, so two workers on two machines run the critical section one after the other.
     Call it first in the transaction, before reading what the section decides on.
     """
-    result = session.exec(update(Lock).where(Lock.name == name).values(acquired_at=utcnow()))  # type: ignore[call-overload]
-    if result.rowcount == 0:
-        session.add(Lock(name=name))
-        session.flush()
-        session.exec(select(Lock).where(Lock.name == name).with_for_update())
+    take = update(Lock).where(Lock.name == name).values(acquired_at=utcnow())
+    if session.exec(take).rowcount == 0:  # type: ignore[call-overload]
+        _create_lock(session, name)
+        session.exec(take)  # type: ignore[call-overload]
+
+
+def _create_lock(session: Session, name: str) -> None:
+    """Create the lock row unless it exists: processes starting at once all ask, and the
+    losers of the race wait for the winner's row instead of failing on its primary key."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else (
+        sqlite_insert
+    )
+    session.exec(insert(Lock).values(name=name, acquired_at=utcnow()).on_conflict_do_nothing())  # type: ignore[call-overload]

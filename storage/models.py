@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -89,6 +89,10 @@ class Article(SQLModel, table=True):
     discovered_at: datetime = Field(default_factory=utcnow)
     # pending -> fetched -> extracted -> deduplicated -> analysed -> decided; or failed/duplicate
     status: str = Field(default="pending", index=True)
+    # When the status last changed, or the stall sweep last handed the article to a task:
+    # an article between steps whose step_at is old lost its message (see
+    # tasks.articles.resume_stalled). Null for rows inserted in bulk (discovered_at stands in).
+    step_at: datetime | None = Field(default=None, index=True)
     error_reason: str | None = None
     error_message: str | None = None
     # A fetch that failed for a passing reason (429, 503, 5xx, timeout, network) is tried
@@ -111,6 +115,13 @@ class Article(SQLModel, table=True):
     last_modified: str | None = None
     last_refetched_at: datetime | None = None
     revision_count: int = 0
+
+
+@event.listens_for(Article.status, "set")
+def _status_changed(target: Article, value: str, old: object, _initiator: object) -> None:
+    """Every status change restarts the stall sweep's clock, wherever it is made."""
+    if value != old:
+        target.step_at = utcnow()
 
 
 class ArticleRevision(SQLModel, table=True):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import structlog
 from sqlmodel import Session, col, select
 
-from analysis.alerts import PastAlert, Report, cites_for_claim
+from analysis.alerts import AlertDecision, PastAlert, Report, cites_for_claim
 from analysis.alerts import decide_alerts as decide
 from analysis.judgments import Stance
 from notify.filters import AlertFacts, wants
@@ -21,79 +22,127 @@ from storage.models import (
     Source,
     StanceRecord,
     Story,
+    as_utc,
     utcnow,
 )
 from storage.subscriptions import Delivery, Subscriber
+from tasks.articles import moved_on
 from tasks.context import engine
 from tasks.deliver import deliver
-from worker.app import app
+from worker.app import RETRY_TRANSIENT, app
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="tasks.alerts.decide_alerts")
+@app.task(name="tasks.alerts.decide_alerts", **RETRY_TRANSIENT)
 def decide_alerts(article_id: int) -> list[int]:
     """Decide the article's alerts against the story's earlier reports, in one transaction.
 
-    Decisions run under the story lock, in a total order, so each article is judged against
-    exactly the reports decided before it and two workers never both raise the same alert.
+    Decisions run under the story lock, so two workers never both raise the same alert, and
+    follow publication order: each report is judged against the reports published before
+    it. An article that arrives late (its worker died, the broker restarted) has the
+    reports published after it, already decided, decided again in order, raising what they
+    missed (say a contradiction of the late report) and nothing twice; so a fault does not
+    change which alerts are raised.
     """
-    with session_scope(engine()) as session:
-        take_lock(session, STORY_ASSIGNMENT)
-        article = session.get(Article, article_id)
-        if article is None or article.status != "analysed" or article.story_id is None:
-            return []
-        story = session.get(Story, article.story_id)
-        assert story is not None
-        claim = session.get(Claim, story.claim_id)
-        assert claim is not None
-        earlier_articles = session.exec(
-            select(Article)
-            .where(Article.story_id == story.id, Article.status == "decided")
-            .order_by(col(Article.decided_at), col(Article.id))
-        ).all()
-        new = _report(session, article, claim)
-        earlier = [_report(session, a, claim) for a in earlier_articles]
-        past = [
-            PastAlert(a.kind, a.article_id, Stance(a.stance) if a.stance else None)
-            for a in session.exec(select(Alert).where(Alert.story_id == story.id))
-        ]
-        decisions = decide(claim.text, new, earlier, past)
-        outlets = {r.article_id: r.outlet for r in [new, *earlier]}
-        delivery_ids: list[int] = []
-        for decision in decisions:
-            alert = Alert(
-                key=f"{decision.kind}:{story.id}:{article_id}:{claim.id}",
-                kind=decision.kind,
-                story_id=story.id,  # type: ignore[arg-type]
-                article_id=article_id,
-                claim_id=claim.id,
-                stance=new.stance.value,
-                score=new.score,
-                summary=decision.summary,
-                contradicts=decision.contradicts,
-                evidence=[{"article_id": a, "text": t} for a, t in decision.evidence],
-                new_sources=decision.new_sources,
-            )
+    if moved_on(article_id, "analysed"):
+        # A redelivered decision: its deliveries may have been lost with the broker.
+        delivery_ids = _pending_deliveries(article_id)
+    else:
+        with session_scope(engine()) as session:
+            take_lock(session, STORY_ASSIGNMENT)
+            article = session.get(Article, article_id)
+            if article is None or article.status != "analysed" or article.story_id is None:
+                return []
+            delivery_ids = _decide_in_order(session, article)
+            article.status, article.decided_at = "decided", utcnow()
+    for delivery_id in delivery_ids:
+        deliver.delay(delivery_id)
+    return delivery_ids
+
+
+def _decide_in_order(session: Session, article: Article) -> list[int]:
+    """Decide `article`, then again each decided report published after it, in order;
+    write the alerts not raised before; return the deliveries to send now."""
+    story = session.get(Story, article.story_id)
+    assert story is not None
+    claim = session.get(Claim, story.claim_id)
+    assert claim is not None
+    decided = session.exec(
+        select(Article).where(Article.story_id == story.id, Article.status == "decided")
+    ).all()
+    timeline = sorted([*decided, article], key=_published)
+    reports = [_report(session, a, claim) for a in timeline]
+    position = {r.article_id: i for i, r in enumerate(reports)}
+    alerts = session.exec(select(Alert).where(Alert.story_id == story.id)).all()
+    raised = {a.key for a in alerts}
+    past = [PastAlert(a.kind, a.article_id, Stance(a.stance) if a.stance else None)
+            for a in alerts]
+    outlets = {r.article_id: r.outlet for r in reports}
+    delivery_ids: list[int] = []
+    for i in range(position[article.id], len(reports)):  # type: ignore[index]
+        new = reports[i]
+        before = [a for a in past if position.get(a.article_id, len(reports)) < i]
+        for decision in decide(claim.text, new, reports[:i], before):
+            key = f"{decision.kind}:{story.id}:{new.article_id}:{claim.id}"
+            if key in raised or (
+                decision.kind == "new_story" and any(a.kind == "new_story" for a in past)
+            ):
+                continue
+            alert = _alert(key, decision, story, claim, new)
             session.add(alert)
             session.flush()
+            raised.add(key)
+            past.append(PastAlert(alert.kind, new.article_id, new.stance))
             delivery_ids += write_deliveries(
                 session,
                 alert,
                 claim,
-                [o for a in [article_id, *decision.contradicts] if (o := outlets.get(a))],
+                [o for a in [new.article_id, *decision.contradicts] if (o := outlets.get(a))],
             )
             log.info(
                 "alert raised",
                 kind=decision.kind,
                 story_id=story.id,
-                article_id=article_id,
+                article_id=new.article_id,
                 contradicts=decision.contradicts,
+                late=new.article_id != article.id,
             )
-        article.status, article.decided_at = "decided", utcnow()
-    for delivery_id in delivery_ids:
-        deliver.delay(delivery_id)
     return delivery_ids
+
+
+def _published(article: Article) -> tuple[datetime, int]:
+    """Publication order; the discovery time stands in for a missing date."""
+    when = as_utc(article.published_at or article.discovered_at)
+    assert when is not None
+    return when, article.id  # type: ignore[return-value]
+
+
+def _alert(key: str, decision: AlertDecision, story: Story, claim: Claim, new: Report) -> Alert:
+    return Alert(
+        key=key,
+        kind=decision.kind,
+        story_id=story.id,  # type: ignore[arg-type]
+        article_id=new.article_id,
+        claim_id=claim.id,
+        stance=new.stance.value,
+        score=new.score,
+        summary=decision.summary,
+        contradicts=decision.contradicts,
+        evidence=[{"article_id": a, "text": t} for a, t in decision.evidence],
+        new_sources=decision.new_sources,
+    )
+
+
+def _pending_deliveries(article_id: int) -> list[int]:
+    """The deliveries of the article's alerts still waiting to be sent (none while it is
+    not decided); the delivery task leases each, so enqueueing one twice sends it once."""
+    with session_scope(engine()) as session:
+        return list(session.exec(
+            select(Delivery.id)
+            .join(Alert, col(Alert.id) == col(Delivery.alert_id))
+            .where(Alert.article_id == article_id, Delivery.status == "pending")
+        ).all())  # type: ignore[arg-type]
 
 
 def _report(session: Session, article: Article, claim: Claim) -> Report:

@@ -30,14 +30,15 @@ from storage.models import (
     StanceRecord,
     Story,
 )
+from tasks.articles import moved_on
 from tasks.context import claim_index, engine, match_model, stance_engine
-from worker.app import app
+from worker.app import RETRY_TRANSIENT, app
 from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="tasks.analyse.analyse_article")
+@app.task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
 def analyse_article(article_id: int) -> None:
     """Assign the article to a story under the story lock, judge its stance, find sources.
 
@@ -46,6 +47,8 @@ def analyse_article(article_id: int) -> None:
     """
     from tasks.alerts import decide_alerts
 
+    if moved_on(article_id, "deduplicated"):
+        return
     with session_scope(engine()) as session:
         take_lock(session, STORY_ASSIGNMENT)
         article = session.get(Article, article_id)

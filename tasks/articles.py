@@ -1,18 +1,21 @@
-"""Per-article steps before analysis: fetch, extract, deduplicate.
+"""Per-article steps before analysis: fetch, extract, deduplicate; and the stall sweep.
 
-Each task checks the article's status first, so a redelivered message does nothing, and
-saves its result before it enqueues the next step.
+Each task checks the article's status first and saves its result before it enqueues the
+next step. A message that finds its step already done (redelivered, or the sweep's copy)
+enqueues the step the article now waits for, since the message that carried that step may
+have been lost with a worker or the broker: every step is idempotent and moves on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
+from celery import Task
 from courlan import normalize_url
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, or_, select
 
 from analysis.neardup import closest_copy, signature
@@ -24,12 +27,13 @@ from ingest.schedule import Bounds, next_poll_after_failure
 from storage.db import session_scope
 from storage.models import Article, Outlet, as_utc, utcnow
 from tasks.context import engine, fetcher
-from worker.app import app
+from worker.app import RETRY_TRANSIENT, app, skip_on_outage
 from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
-NEXT_STEP = {"pending": "fetch", "fetched": "extract", "extracted": "dedup"}
+# The statuses between two steps, in pipeline order (see waiting_step).
+BETWEEN_STEPS = ("pending", "fetched", "extracted", "deduplicated", "analysed")
 # Articles that cannot be the original of a copy: not read yet, failed, or copies themselves.
 NOT_ORIGINALS = ("failed", "duplicate", "pending", "fetched")
 # A due retry handed to a task is not handed out again for this long.
@@ -45,8 +49,36 @@ def fail(article_id: int, reason: str, message: str) -> None:
     log.warning("article failed", article_id=article_id, reason=reason, error=message)
 
 
-@app.task(name="tasks.articles.fetch_article")
+def waiting_step(status: str) -> Task | None:
+    """The task an article in `status` waits for; None once it needs no more."""
+    from tasks.alerts import decide_alerts
+    from tasks.analyse import analyse_article
+
+    steps = (fetch_article, extract_article, dedup_article, analyse_article, decide_alerts)
+    return dict(zip(BETWEEN_STEPS, steps, strict=True)).get(status)
+
+
+def moved_on(article_id: int, expected: str) -> bool:
+    """True when the article is no longer at `expected` (the step is done, or the article
+    gone); the step it waits for instead is enqueued. Called before a step's transaction,
+    so a step run inline (replay) never waits for a lock its caller holds."""
+    with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        status = article.status if article else None
+    if status == expected:
+        return False
+    step = waiting_step(status) if status else None
+    if step is not None:
+        log.info("step already done, moving on", article_id=article_id, status=status,
+                 next_step=step.name)
+        step.delay(article_id)
+    return True
+
+
+@app.task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
 def fetch_article(article_id: int) -> None:
+    if moved_on(article_id, "pending"):
+        return
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "pending":
@@ -64,7 +96,7 @@ def fetch_article(article_id: int) -> None:
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "pending":
-            return
+            return  # another copy of this task saved its fetch and moved on
         article.error_reason = article.error_message = article.retry_at = None
         article.html, _codec, problems = decode_html(result.body, result.encoding)
         article.problems = [*result.problems, *problems]
@@ -99,8 +131,10 @@ def _postpone(article_id: int, error: IngestError) -> bool:
     return True
 
 
-@app.task(name="tasks.articles.extract_article")
+@app.task(name="tasks.articles.extract_article", **RETRY_TRANSIENT)
 def extract_article(article_id: int) -> None:
+    if moved_on(article_id, "fetched"):
+        return
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "fetched":
@@ -114,7 +148,7 @@ def extract_article(article_id: int) -> None:
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "fetched":
-            return
+            return  # another copy of this task saved its extraction and moved on
         article.text = extracted.text
         article.title = article.title or extracted.title
         article.author = article.author or extracted.author
@@ -132,7 +166,7 @@ def extract_article(article_id: int) -> None:
     dedup_article.delay(article_id)
 
 
-@app.task(name="tasks.articles.dedup_article")
+@app.task(name="tasks.articles.dedup_article", **RETRY_TRANSIENT)
 def dedup_article(article_id: int) -> None:
     """Link a copy of an article seen before to it, so one report is analysed once.
 
@@ -141,6 +175,8 @@ def dedup_article(article_id: int) -> None:
     """
     from tasks.analyse import analyse_article
 
+    if moved_on(article_id, "extracted"):
+        return
     settings = get_settings()
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
@@ -186,30 +222,39 @@ def dedup_article(article_id: int) -> None:
     analyse_article.delay(article_id)
 
 
-def resume_stalled(before: datetime) -> None:
-    """Re-enqueue articles discovered before `before` and still between steps (a lost
-    message, a dead worker), and the fetches whose retry time has come."""
+@app.task(name="tasks.articles.resume_stalled")
+@skip_on_outage
+def resume_stalled() -> int:
+    """Hand articles whose step has not moved on for ``stalled_after_seconds`` to a new task
+    (their message was lost with a worker or the broker), and enqueue the fetches whose
+    retry time has come.
+
+    The safety net behind in-task retries and redelivery: each article it takes is leased
+    (its step_at set to now), so it is handed out at most once per period; a copy that
+    finds the step done moves on, so nothing is processed twice.
+    """
+    now = utcnow()
+    before = now - timedelta(seconds=get_settings().stalled_after_seconds)
     with session_scope(engine()) as session:
         stalled = session.exec(
-            select(Article.id, Article.status).where(
-                Article.status.in_([*NEXT_STEP, "deduplicated", "analysed"]),  # type: ignore[attr-defined]
+            select(Article.id, Article.status)
+            .where(
+                col(Article.status).in_(BETWEEN_STEPS),
                 col(Article.retry_at).is_(None),
-                Article.discovered_at < before,
+                func.coalesce(Article.step_at, Article.discovered_at) < before,
             )
+            .with_for_update(skip_locked=True)
         ).all()
-    from tasks.alerts import decide_alerts
-    from tasks.analyse import analyse_article
-
-    steps = {
-        "pending": fetch_article,
-        "fetched": extract_article,
-        "extracted": dedup_article,
-        "deduplicated": analyse_article,
-        "analysed": decide_alerts,
-    }
+        if stalled:
+            session.exec(update(Article)  # type: ignore[call-overload]
+                         .where(col(Article.id).in_([i for i, _ in stalled]))
+                         .values(step_at=now))
     for article_id, status in stalled:
-        steps[status].delay(article_id)
-    retry_due_fetches()
+        waiting_step(status).delay(article_id)  # type: ignore[union-attr]
+    if stalled:
+        log.warning("stalled articles handed to new tasks", count=len(stalled),
+                    articles={i: status for i, status in stalled})
+    return len(stalled) + len(retry_due_fetches())
 
 
 def retry_due_fetches() -> list[int]:

@@ -27,7 +27,7 @@ from storage.db import session_scope, take_lock
 from storage.models import Feed, as_utc, utcnow
 from storage.subscriptions import Delivery, DeliveryAttempt, Notice, Subscriber, set_status
 from tasks.context import engine
-from worker.app import app
+from worker.app import RETRY_TRANSIENT, app, skip_on_outage
 from worker.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -40,7 +40,7 @@ LEASE_MARGIN = timedelta(seconds=5)
 MAX_COUNTDOWN_SECONDS = 600
 
 
-@app.task(name="tasks.deliver.deliver", bind=True)
+@app.task(name="tasks.deliver.deliver", bind=True, **RETRY_TRANSIENT)
 def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
     """Make one attempt at one delivery; schedule the next if it failed."""
     settings = get_settings()
@@ -160,6 +160,7 @@ def _record(
 
 
 @app.task(name="tasks.deliver.sweep_outbox")
+@skip_on_outage
 def sweep_outbox() -> int:
     """Re-enqueue pending deliveries whose task was lost, and send the digests now due."""
     settings = get_settings()
@@ -227,6 +228,7 @@ def _bundle_digests(session: Session, now: datetime) -> list[int]:
 
 
 @app.task(name="tasks.deliver.check_operations")
+@skip_on_outage
 def check_operations() -> int:
     """Raise ``feed_broken`` and ``delivery_failing`` notices, each episode once."""
     settings = get_settings()

@@ -37,25 +37,25 @@ from storage.feeds import existing_feed_ids, insert_new_articles, update_feeds
 from storage.models import Feed, as_utc, utcnow
 from tasks import articles
 from tasks.context import engine, fetcher
-from worker.app import app
+from worker.app import RETRY_TRANSIENT, app, skip_on_outage
 from worker.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
-# Articles stuck in a step longer than this are re-enqueued (a lost message, a dead worker).
-STALLED_AFTER = timedelta(minutes=10)
-# A feed handed to a poll task is not due again for this long, unless the task records it.
-POLL_LEASE = timedelta(minutes=10)
+# A feed handed to a poll task is not due again for this long, unless the task records it:
+# long enough for a batch's time-limited fetches, short enough that a poll lost with a
+# worker or a restarted broker is made again within a minute (a second poll of a slow
+# batch is harmless: conditional GETs, entries keyed by GUID).
+POLL_LEASE = timedelta(seconds=45)
 
 
 @app.task(name="tasks.feeds.schedule_due_feeds")
+@skip_on_outage
 def schedule_due_feeds() -> int:
     """Enqueue the due feeds in batches; feeds added at run time are due at once."""
-    now = utcnow()
-    ids = lease_due_feeds(now)
+    ids = lease_due_feeds(utcnow())
     for batch in chunked(ids, get_settings().poll_batch_size):
         poll_feeds.delay(batch)
-    articles.resume_stalled(now - STALLED_AFTER)
     return len(ids)
 
 
@@ -77,7 +77,7 @@ def lease_due_feeds(now: datetime) -> list[int]:
     return ids  # type: ignore[return-value]
 
 
-@app.task(name="tasks.feeds.poll_feeds")
+@app.task(name="tasks.feeds.poll_feeds", **RETRY_TRANSIENT)
 def poll_feeds(feed_ids: list[int]) -> dict[int, list[int]]:
     """Poll a batch of feeds; returns the new article ids per polled feed."""
     return poll_batch(feed_ids)

@@ -26,13 +26,14 @@ from tasks.analyse import analysis_body, record_sources
 from tasks.articles import content_hash
 from tasks.context import engine, fetcher, stance_engine
 from tasks.deliver import deliver
-from worker.app import app
+from worker.app import RETRY_TRANSIENT, app, skip_on_outage
 from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
 
 @app.task(name="tasks.revisions.schedule_revision_checks")
+@skip_on_outage
 def schedule_revision_checks() -> int:
     """Enqueue a check of every recent, fully processed feed article not checked lately."""
     settings = get_settings()
@@ -58,7 +59,7 @@ def schedule_revision_checks() -> int:
     return len(ids)
 
 
-@app.task(name="tasks.revisions.check_revision")
+@app.task(name="tasks.revisions.check_revision", **RETRY_TRANSIENT)
 def check_revision(article_id: int) -> int | None:
     """Re-fetch one article; returns the new revision number when its text changed."""
     with session_scope(engine()) as session:

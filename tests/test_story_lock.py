@@ -6,13 +6,15 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 from conftest import ROOT, SEEDS
 from sqlalchemy import create_engine, text
 
 from ingest.archive import load_archive
-from storage.db import get_engine, init_db, session_scope
+from storage.db import get_engine, init_db, session_scope, take_lock
 from storage.models import Article, as_utc
 from worker.settings import Settings
 
@@ -81,3 +83,29 @@ def test_concurrent_analysis_opens_one_story(postgres_url: str, tmp_path: Path) 
     assert per_article == []
     assert statuses == ["decided"]
     assert alerts and all(count == 1 for _, count in alerts)
+
+
+def test_processes_racing_to_create_a_lock_row_all_get_the_lock(postgres_url: str) -> None:
+    """The first use of a lock creates its row; racers wait for it instead of failing on
+    its primary key (IntegrityError lock_pkey)."""
+    db = get_engine(Settings(database_url=postgres_url).database_url)
+    init_db(db)
+    start = threading.Barrier(6)
+    errors: list[Exception] = []
+
+    def take() -> None:
+        try:
+            with session_scope(db) as session:
+                start.wait()
+                take_lock(session, "first-use")
+                time.sleep(0.2)  # hold it, so the others meet an uncommitted row
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=take) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.dispose()
+    assert errors == []

@@ -120,25 +120,29 @@ def _worker_argv(concurrency: int, with_beat: bool) -> list[str]:
     return [*argv, "--beat"] if with_beat else argv
 
 
-def _run(args: argparse.Namespace) -> int:
-    from worker.app import app
+def _celery(argv: list[str]) -> int:
+    """Run a celery command and return its exit status.
 
-    app.worker_main(_worker_argv(args.concurrency, with_beat=True))
-    return 0
+    Neither ``app.worker_main`` nor ``app.start`` passes it on (click's non-standalone mode
+    returns the status, and they drop it), so a worker that stopped on an unrecoverable
+    error, such as kombu's AttributeError when Redis restarts mid-task, exited 0 and its
+    supervisor took that for a deliberate stop.
+    """
+    from celery.bin.celery import celery
+
+    return celery.main(args=["--app", "worker.app:app", *argv], standalone_mode=False) or 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    return _celery(_worker_argv(args.concurrency, with_beat=True))
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from worker.app import app
-
-    app.worker_main(_worker_argv(args.concurrency, with_beat=False))
-    return 0
+    return _celery(_worker_argv(args.concurrency, with_beat=False))
 
 
 def _beat(_args: argparse.Namespace) -> int:
-    from worker.app import app
-
-    app.start(["beat", "--loglevel=INFO"])
-    return 0
+    return _celery(["beat", "--loglevel=INFO"])
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     # A failing feed backs off up to this delay (it is marked broken, still polled at this
     # rate, after failing for feed_broken_after_seconds).
     max_backoff_seconds: int = 6 * 3600
+    # Recovery: an article whose step has not moved on for stalled_after_seconds lost its
+    # message (a killed worker, a restarted broker) and is handed to a new task; beat looks
+    # every stall_sweep_seconds. Raise stalled_after_seconds if queues routinely hold work
+    # longer than that: a queued article is then handed out twice (harmless, steps are
+    # idempotent, but wasted work).
+    stalled_after_seconds: float = 30.0
+    stall_sweep_seconds: float = 10.0
     # An article fetch failing for a passing reason is tried this many times in all.
     article_fetch_attempts: int = 4
     # Syndicated copies: texts at least this similar (estimated Jaccard of word shingles) to an
@@ -65,9 +72,9 @@ class Settings(BaseSettings):
     delivery_max_backoff_seconds: float = 3600.0
     delivery_timeout_seconds: float = 10.0
     # How often beat sweeps the outbox (lost tasks, due digests) and checks operations.
-    delivery_sweep_seconds: float = 30.0
+    delivery_sweep_seconds: float = 10.0
     # A pending delivery untouched this long past its due time lost its task: re-enqueue it.
-    delivery_lost_after_seconds: float = 60.0
+    delivery_lost_after_seconds: float = 30.0
     # Raise ``delivery_failing`` once a subscriber's delivery has failed this long.
     delivery_failing_after_seconds: float = 3600.0
     # Raise ``feed_broken`` once a feed has failed this long without a success.
