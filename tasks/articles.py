@@ -49,6 +49,26 @@ def fail(article_id: int, reason: str, message: str) -> None:
     log.warning("article failed", article_id=article_id, reason=reason, error=message)
 
 
+def read_without_page(article_id: int, reason: str, message: str) -> None:
+    """An article whose page cannot be had is judged from its feed entry's headline and
+    summary when it has a headline (many feed items are all a newsroom gets); else it fails."""
+    with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        if article is None or article.status != "pending" or not (article.title or "").strip():
+            headline = False
+        else:
+            headline = True
+            article.status, article.retry_at = "extracted", None
+            article.error_reason, article.error_message = reason, message
+            article.problems = [*article.problems, f"page_unavailable: {reason}: {message}; "
+                                "judged from the feed's headline and summary"]
+    if not headline:
+        fail(article_id, reason, message)
+        return
+    log.info("article read from its feed entry", article_id=article_id, reason=reason)
+    dedup_article.delay(article_id)
+
+
 def waiting_step(status: str) -> Task | None:
     """The task an article in `status` waits for; None once it needs no more."""
     from tasks.alerts import decide_alerts
@@ -85,13 +105,13 @@ def fetch_article(article_id: int) -> None:
             return
         url = article.url
     if not url:
-        fail(article_id, "no_url", "the feed entry has no link")
+        read_without_page(article_id, "no_url", "the feed entry has no link")
         return
     try:
         result = fetcher().fetch(url, accept="html")
     except IngestError as error:
         if not _postpone(article_id, error):
-            fail(article_id, error.reason, str(error))
+            read_without_page(article_id, error.reason, str(error))
         return
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)

@@ -336,6 +336,7 @@ def _article_rows(outcomes: Sequence[_Outcome], now: datetime) -> list[dict[str,
             "feed_id": o.target.feed_id,
             "url": entry.url,
             "title": entry.title,
+            "text": entry.summary,  # replaced by the page's text; read alone without a page
             "author": entry.author,
             "published_at": as_utc(entry.published_at),
             "discovered_at": now,

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from sqlmodel import select
+
+from storage.db import get_engine, session_scope
 
 ARTICLE = (
     "<html><head><title>Council approves the harbour bridge</title>"
@@ -114,7 +117,8 @@ def test_each_bad_feed_and_article_is_recorded_and_the_rest_goes_on(
     assert set(results) == set(paths)
     good = results["/feed.xml"]
     assert good["status"] == "ok" and good["new_articles"] == 4
-    assert good["articles_by_status"] == {"decided": 1, "failed": 3}
+    # Pages that cannot be had: each item is judged from its feed headline, reason recorded.
+    assert good["articles_by_status"] == {"decided": 4}
     reasons = {e["id"]: e["reason"] for e in good["article_errors"]}
     assert reasons == {
         "blocked-1": "blocked_address",
@@ -142,3 +146,18 @@ def test_each_bad_feed_and_article_is_recorded_and_the_rest_goes_on(
     assert len(feed_requests) == 2 and feed_requests[1].get("If-None-Match") == FEED_ETAG
     assert {r["url"].removeprefix(server): r for r in again}["/feed.xml"]["http_status"] == 304
     assert [path for path, _ in REQUESTS].count("/ratelimited") == 1
+
+
+def test_an_entry_without_its_page_is_judged_from_its_headline_and_summary(
+    server: str, tmp_path: Path, sqlite_env: dict[str, str]
+) -> None:
+    from storage.models import Article
+
+    env = {**sqlite_env, "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32"}
+    run_cli(["feeds", "add", server + "/feed.xml"], env, tmp_path)
+    run_cli(["poll-once", "--all", "--json"], env, tmp_path)
+    with session_scope(get_engine(env["CLAIMWATCH_DATABASE_URL"])) as session:
+        gone = session.exec(select(Article).where(Article.external_id == "missing-1")).one()
+        assert gone.status == "decided" and gone.story_id is not None
+        assert gone.error_reason == "http_error"
+        assert any(p.startswith("page_unavailable: http_error") for p in gone.problems)

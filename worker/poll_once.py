@@ -45,8 +45,9 @@ def poll_once(*, all_feeds: bool = False) -> list[dict[str, Any]]:
 def _summary(session: Session, feed_id: int, new: list[int] | None) -> dict[str, Any]:
     """What happened to one feed; ``polled`` is false when it had to wait (Retry-After).
 
-    ``article_errors`` lists the new articles that failed, and those whose fetch will be
-    tried again (``retry_at``).
+    ``article_errors`` lists the new articles that failed or were read from their feed
+    entry because their page could not be had, and those whose fetch will be tried again
+    (``retry_at``).
     """
     feed = session.get(Feed, feed_id)
     assert feed is not None
