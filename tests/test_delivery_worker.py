@@ -89,8 +89,9 @@ def wait_for(condition: Callable[[], object], cwd: Path, timeout: float, what: s
     pytest.fail(f"{what} within {timeout} s\n{logs(cwd)}")
 
 
-def write_story(db: Engine) -> tuple[int, int]:
-    """A story with two analysed reports: Vice supports the claim, then a denial refutes it."""
+def write_story(db: Engine) -> list[int]:
+    """A story of analysed reports in publication order: two support the claim (the second
+    from Vice), then a denial refutes it, against that established position."""
     now = datetime.now(UTC)
     with Session(db) as session:
         claim = Claim(
@@ -99,14 +100,16 @@ def write_story(db: Engine) -> tuple[int, int]:
         session.add(claim)
         session.flush()
         story = Story(claim_id=claim.id, title=CLAIM, entity_keys=claim.entity_keys)  # type: ignore[arg-type]
-        vice, denial = Outlet(name="Vice"), Outlet(name="The Post Millennial")
-        session.add_all([story, vice, denial])
+        sun, vice = Outlet(name="The US Sun"), Outlet(name="Vice")
+        denial = Outlet(name="The Post Millennial")
+        session.add_all([story, sun, vice, denial])
         session.flush()
         ids = []
-        for ref, outlet, stance, evidence in (
+        for minutes, (ref, outlet, stance, evidence) in enumerate((
+            ("sun", sun, "supports", "Elon Musk spoke with Vladimir Putin, the Sun says."),
             ("vice", vice, "supports", "Elon Musk spoke with Vladimir Putin, according to Vice."),
             ("denial", denial, "refutes", "Musk denies any such conversation."),
-        ):
+        )):
             article = Article(
                 origin="test",
                 external_id=ref,
@@ -116,7 +119,7 @@ def write_story(db: Engine) -> tuple[int, int]:
                 status="analysed",
                 story_id=story.id,
                 outlet_id=outlet.id,
-                published_at=now,
+                published_at=now + timedelta(minutes=minutes),
             )
             session.add(article)
             session.flush()
@@ -132,7 +135,7 @@ def write_story(db: Engine) -> tuple[int, int]:
             )
             ids.append(article.id)
         session.commit()
-    return ids[0], ids[1]
+    return ids
 
 
 def decide(broker_url: str, db: Engine, article_id: int, cwd: Path) -> None:
@@ -188,11 +191,11 @@ def test_retries_digest_give_up_gone_and_operational_alerts(redis_url: str, tmp_
                 )
             )
             session.commit()
-        first, second = write_story(db)
+        reports = write_story(db)
         worker = start(["run", "--concurrency", "2"], env, tmp_path, "worker")
         try:
-            decide(env["CLAIMWATCH_BROKER_URL"], db, first, tmp_path)
-            decide(env["CLAIMWATCH_BROKER_URL"], db, second, tmp_path)
+            for report in reports:
+                decide(env["CLAIMWATCH_BROKER_URL"], db, report, tmp_path)
 
             def settled() -> bool:
                 statuses = {d.subscriber_id: d.status for d in rows(db, Delivery)}
@@ -262,7 +265,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(redis_url: str, tmp_path: Pa
     with Receiver() as receiver:
         receiver.script("/slow", Reply(block=True))
         run_cli(["subscribe", receiver.url("/slow"), "--kinds", "new_story"], env, tmp_path)
-        first, _ = write_story(db)
+        first, *_ = write_story(db)
         beat = start(["beat"], env, tmp_path, "beat")
         worker = start(["worker", "--concurrency", "1"], env, tmp_path, "worker1")
         replacement = None

@@ -1,0 +1,260 @@
+"""End-to-end throughput of the pipeline, each figure paired in one run.
+
+1. `claimwatch replay` on real pages (../shared/html, then FNC-1 bodies as simple pages)
+   against one `python -c` loop of `trafilatura.extract` on the same HTML, both timed as
+   whole processes, alternately (A B A B); prints pages/s and the ratio.
+2. Workers on Redis and PostgreSQL: the same articles enqueued to `claimwatch worker` at
+   concurrency 1 and at 2 (alternately), timed until every article is decided; prints
+   articles/s and the speedup. Needs `redis-server` and the PostgreSQL server named by
+   CLAIMWATCH_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
+   article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
+   start-up and the first article's index build cancel out.
+
+Usage: .venv/bin/python bench/pipeline/run.py [--shared DIR] [--pages N] [--skip-workers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CLAIMWATCH = [sys.executable, "-c", "import sys; from worker.cli import main; sys.exit(main())"]
+if (ROOT / "cli" / "main.py").exists():  # the command-line package, where it lives
+    CLAIMWATCH = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())"]
+TRAFILATURA_LOOP = (
+    "import json, sys, trafilatura\n"
+    "for line in open(sys.argv[1], encoding='utf-8'):\n"
+    "    trafilatura.extract(json.loads(line)['html'])\n"
+)
+
+
+def fnc_articles(shared: Path, count: int) -> list[tuple[str, str]]:
+    """(headline, body) pairs: each FNC-1 body with a headline that agrees with it."""
+    with open(shared / "fnc1" / "train_bodies.csv", encoding="utf-8", newline="") as f:
+        bodies = {r["Body ID"]: r["articleBody"] for r in csv.DictReader(f)}
+    headline: dict[str, str] = {}
+    with open(shared / "fnc1" / "train_stances.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["Stance"] == "agree":
+                headline.setdefault(r["Body ID"], r["Headline"])
+    return [(headline[b], bodies[b]) for b in sorted(headline, key=int)][:count]
+
+
+def as_page(title: str, body: str) -> str:
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in body.split("\n") if p.strip())
+    return (f"<html><head><title>{html.escape(title)}</title></head><body><article>"
+            f"<h1>{html.escape(title)}</h1>{paragraphs}</article></body></html>")
+
+
+def write_jsonl(path: Path, items: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def sqlite_env(folder: Path, name: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_LEVEL": "WARNING",
+            "CLAIMWATCH_DATABASE_URL": f"sqlite:///{folder / (name + '.sqlite')}",
+            "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{folder / (name + '-broker.sqlite')}"}
+
+
+def replay_vs_trafilatura(shared: Path, folder: Path, pages: int, rounds: int) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    real = [p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted((shared / "html").glob("*.html"))]
+    made = [as_page(t, b) for t, b in fnc_articles(shared, max(0, pages - len(real)))]
+    items = [{"id": f"p{i}", "html": page, "url": f"https://news.example/{i}",
+              "published_at": (start + timedelta(minutes=i)).isoformat()}
+             for i, page in enumerate((real + made)[:pages])]
+    jsonl = write_jsonl(folder / "pages.jsonl", items)
+    replay_s, extract_s = [], []
+    for n in range(rounds):
+        env = sqlite_env(folder, f"replay{n}")
+        replay_s.append(timed([*CLAIMWATCH, "replay", str(jsonl)], env))
+        extract_s.append(timed([sys.executable, "-c", TRAFILATURA_LOOP, str(jsonl)], env))
+    r, t = statistics.median(replay_s), statistics.median(extract_s)
+    print(f"1. {len(items)} pages, whole processes, median of {rounds} (A B A B):")
+    print(f"   claimwatch replay        {len(items) / r:7.1f} pages/s")
+    print(f"   trafilatura.extract loop {len(items) / t:7.1f} pages/s")
+    print(f"   ratio {t / r:.3f} (bar: at least 0.40)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def workers(shared: Path, folder: Path, count: int) -> None:
+    import psycopg
+
+    admin = os.environ.get("CLAIMWATCH_BENCH_POSTGRES_URL",
+                           "postgresql://postgres@127.0.0.1:5432/test")
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    articles = fnc_articles(shared, count)
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    try:
+        for concurrency in (1, 2, 1, 2):
+            db = f"claimwatch_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{db}"')
+            url = admin.rsplit("/", 1)[0] + "/" + db
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_LEVEL": "WARNING",
+                   "CLAIMWATCH_DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
+                   "CLAIMWATCH_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
+            subprocess.run(["redis-cli", "-p", str(port), "flushall"], check=True,
+                           stdout=subprocess.DEVNULL)
+            try:
+                rates[concurrency].append(
+                    _worker_rate(env, folder, articles, concurrency, url))
+            finally:
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    finally:
+        redis.terminate()
+        redis.wait()
+    one, two = (statistics.median(rates[c]) for c in (1, 2))
+    print(f"2. {len(articles)} articles, Redis + PostgreSQL, median of 2 each (1 2 1 2):")
+    print(f"   concurrency 1 {one:6.2f} articles/s; concurrency 2 {two:6.2f} articles/s")
+    print(f"   speedup {two / one:.2f} (bar: at least 1.8)")
+
+
+ENQUEUE = """
+import sys, json
+from datetime import datetime, timedelta, timezone
+from storage.db import session_scope
+from storage.models import Article
+from tasks.context import engine
+from tasks.articles import dedup_article
+items = json.load(open(sys.argv[1]))
+start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+ids = []
+with session_scope(engine()) as session:
+    for n, (title, body) in enumerate(items):
+        a = Article(origin="bench", external_id=str(n), title=title, text=body,
+                    status="extracted", published_at=start + timedelta(minutes=n))
+        session.add(a)
+        session.flush()
+        ids.append(a.id)
+for i in ids:
+    dedup_article.delay(i)
+"""
+
+
+def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, str]],
+                 concurrency: int, url: str) -> float:
+    import psycopg
+
+    subprocess.run([*CLAIMWATCH, "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (folder / f"worker{concurrency}.log").open("w")
+    worker = subprocess.Popen([*CLAIMWATCH, "worker", "--concurrency", str(concurrency)],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "ready" not in (folder / f"worker{concurrency}.log").read_text():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError("the worker did not start")
+            time.sleep(0.2)
+        items = folder / "articles.json"
+        items.write_text(json.dumps(articles), encoding="utf-8")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", ENQUEUE, str(items)], cwd=ROOT, env=env,
+                       check=True)
+        with psycopg.connect(url) as conn:
+            while True:
+                left = conn.execute("SELECT count(*) FROM article WHERE status NOT IN "
+                                    "('decided', 'failed', 'duplicate')").fetchone()[0]
+                if not left:
+                    break
+                if time.perf_counter() - start > 900:
+                    raise RuntimeError(f"{left} articles not done in 900 s")
+                time.sleep(0.2)
+        return len(articles) / (time.perf_counter() - start)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
+def stories_scaling(shared: Path, folder: Path, articles: int) -> None:
+    pairs = fnc_articles(shared, 400)
+    sentences = sorted({s.strip() for _, b in pairs for s in b.split(".") if 40 < len(s) < 200})
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    stream = [{"id": f"a{i}", "title": t, "text": b,
+               "published_at": (base + timedelta(minutes=i)).isoformat()}
+              for i, (t, b) in enumerate(pairs[-articles:])]
+    many = write_jsonl(folder / "stream.jsonl", stream)
+    one = write_jsonl(folder / "one.jsonl", stream[:1])
+    per_article = {}
+    for size in (100, 10_000):
+        template = folder / f"stories{size}.sqlite"
+        env = sqlite_env(folder, f"stories{size}")
+        subprocess.run([*CLAIMWATCH, "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with sqlite3.connect(template) as conn:
+            when = (base - timedelta(days=1)).isoformat(sep=" ")
+            for n in range(size):
+                text = sentences[n % len(sentences)] + f" ({n})"
+                cur = conn.execute("INSERT INTO claim (text, origin, entity_keys, created_at) "
+                                   "VALUES (?, 'headline', '[]', ?)", (text, when))
+                conn.execute("INSERT INTO story (claim_id, title, entity_keys, created_at, "
+                             "last_activity_at) VALUES (?, ?, '[]', ?, ?)",
+                             (cur.lastrowid, text, when, when))
+        times: dict[str, list[float]] = {"many": [], "one": []}
+        for n in range(2):
+            for kind, path in (("many", many), ("one", one)):
+                copy = folder / f"run{size}-{kind}{n}.sqlite"
+                shutil.copy(template, copy)
+                run_env = {**env, "CLAIMWATCH_DATABASE_URL": f"sqlite:///{copy}"}
+                times[kind].append(timed([*CLAIMWATCH, "replay", str(path)], run_env))
+        per_article[size] = (statistics.median(times["many"]) - statistics.median(times["one"])
+                             ) / (len(stream) - 1)
+    small, large = per_article[100], per_article[10_000]
+    print(f"3. per-article time, {len(stream)} articles replayed into a database holding:")
+    print(f"   100 stories {1000 * small:7.1f} ms; 10,000 stories {1000 * large:7.1f} ms")
+    print(f"   ratio {large / small:.2f} (bar: at most 1.3)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--pages", type=int, default=300)
+    ap.add_argument("--articles", type=int, default=200, help="for the worker figures")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--skip-workers", action="store_true")
+    args = ap.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="claimwatch-pipeline-"))
+    replay_vs_trafilatura(args.shared, folder, args.pages, args.rounds)
+    if not args.skip_workers:
+        workers(args.shared, folder, args.articles)
+    stories_scaling(args.shared, folder, 60)
+    shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
