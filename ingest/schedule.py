@@ -68,14 +68,23 @@ def server_min_interval(headers: Mapping[str, str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def exponential_backoff(
+    failures: int, base: float, cap: float, rng: random.Random | None = None
+) -> float:
+    """Delay after the ``failures``-th consecutive failure: ``base``·2^(failures-1), capped
+    at ``cap``, with ±20 % jitter so that many clients do not come back in lockstep. The one
+    backoff of the project: feeds (below) and deliveries (:mod:`notify.retry`) use it."""
+    rng = rng or random
+    delay = min(base * 2 ** min(max(failures - 1, 0), 30), cap)
+    return delay * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
 def backoff_seconds(
     error_count: int, bounds: Bounds, *, cap_seconds: int, rng: random.Random | None = None
 ) -> float:
     """Delay after the ``error_count``-th consecutive failure: doubling from the minimum
     interval up to ``cap_seconds``, with ±20 % jitter."""
-    rng = rng or random
-    base = min(bounds.min_seconds * 2 ** min(max(error_count - 1, 0), 30), cap_seconds)
-    return base * rng.uniform(1 - JITTER, 1 + JITTER)
+    return exponential_backoff(error_count, bounds.min_seconds, cap_seconds, rng)
 
 
 def next_poll_after_failure(
