@@ -59,3 +59,18 @@ def claim_profiles(session: Session, claim_ids: Sequence[int]) -> dict[int, Clai
         )
         for claim, story in rows
     }
+
+
+def claim_list(
+    session: Session, *, origin: str | None, limit: int, offset: int
+) -> tuple[int, Sequence[tuple[Claim, int | None]]]:
+    """The number of claims (of ``origin``, if given), and one page of (claim, the id of the
+    story it leads or None), newest first."""
+    query = select(Claim, col(Story.id)).join(
+        Story, col(Story.claim_id) == col(Claim.id), isouter=True
+    )
+    if origin:
+        query = query.where(Claim.origin == origin)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Claim.id).desc()).offset(offset).limit(limit)).all()
+    return total, rows  # type: ignore[return-value]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -105,3 +106,60 @@ def update_feeds(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         )
         session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in group])
 
+
+
+def lease_due_feeds(session: Session, now: datetime, lease: timedelta) -> list[int]:
+    """The feeds due at ``now``, oldest due first, made not due again for ``lease`` (rows
+    locked and skipped if locked, so two sweeps never hand out one feed)."""
+    ids = list(
+        session.exec(
+            select(Feed.id)
+            .where(Feed.next_poll_at <= now)
+            .order_by(col(Feed.next_poll_at))
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+    if ids:
+        session.exec(  # type: ignore[call-overload]
+            update(Feed).where(col(Feed.id).in_(ids)).values(next_poll_at=now + lease)
+        )
+    return ids  # type: ignore[return-value]
+
+
+def feeds_by_ids(session: Session, ids: Collection[int]) -> Sequence[Feed]:
+    return session.exec(select(Feed).where(col(Feed.id).in_(list(ids)))).all()
+
+
+def broken_feeds(session: Session) -> Sequence[Feed]:
+    """Feeds the poll path has marked broken."""
+    return session.exec(select(Feed).where(col(Feed.broken_since).is_not(None))).all()
+
+
+def count_by_status(session: Session) -> list[tuple[str, int]]:
+    """How many feeds are in each status."""
+    return list(session.exec(select(Feed.status, func.count()).group_by(Feed.status)).all())
+
+
+def consecutive_errors(session: Session) -> int:
+    """The sum of every feed's consecutive errors."""
+    return int(session.exec(select(func.coalesce(func.sum(Feed.error_count), 0))).one())
+
+
+def feed_list(
+    session: Session, *, status: str | None, limit: int, offset: int
+) -> tuple[int, Sequence[tuple[Feed, int]]]:
+    """The number of feeds (in ``status``, if given), and one page of (feed, how many
+    articles it brought), in id order."""
+    counts = (
+        select(col(Article.feed_id).label("feed_id"), func.count(col(Article.id)).label("n"))
+        .group_by(col(Article.feed_id))
+        .subquery()
+    )
+    query = select(Feed, func.coalesce(counts.c.n, 0)).join(
+        counts, counts.c.feed_id == col(Feed.id), isouter=True
+    )
+    if status:
+        query = query.where(Feed.status == status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Feed.id)).offset(offset).limit(limit)).all()
+    return total, rows  # type: ignore[return-value]

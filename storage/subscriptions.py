@@ -9,11 +9,12 @@ worker or a restarted broker can be dropped as duplicates.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from storage.models import json_column, utcnow
 
@@ -111,3 +112,14 @@ def set_status(session: Session, subscriber: Subscriber, status: str, reason: st
         )
     ):
         delivery.status = "cancelled"
+
+
+def subscriber_list(
+    session: Session, *, limit: int, offset: int
+) -> tuple[int, Sequence[Subscriber]]:
+    """The number of subscribers, removed ones included, and one page of them in id order."""
+    total = session.exec(select(func.count()).select_from(Subscriber)).one()
+    rows = session.exec(
+        select(Subscriber).order_by(col(Subscriber.id)).offset(offset).limit(limit)
+    ).all()
+    return total, rows
