@@ -193,3 +193,27 @@ def failed_by_reason(session: Session) -> list[tuple[str | None, int]]:
         .where(Article.status == "failed")
         .group_by(Article.error_reason)
     ).all())
+
+
+def count_by_status_among(session: Session, ids: Collection[int]) -> dict[str, int]:
+    """How many of the articles ``ids`` are in each status."""
+    return dict(
+        session.exec(
+            select(Article.status, func.count())
+            .where(col(Article.id).in_(list(ids)))
+            .group_by(col(Article.status))
+        ).all()
+    )
+
+
+def article_errors(
+    session: Session, ids: Collection[int]
+) -> list[tuple[str | None, str | None, str | None, datetime | None]]:
+    """(external id, error reason, error message, retry time) of those of the articles
+    ``ids`` that have an error."""
+    return list(session.exec(
+        select(Article.external_id, Article.error_reason, Article.error_message,
+               Article.retry_at).where(
+            col(Article.id).in_(list(ids)), col(Article.error_reason).is_not(None)
+        )
+    ).all())

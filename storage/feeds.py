@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from ingest.feedlist import FeedSpec
 from storage.models import Article, Feed
@@ -163,3 +163,18 @@ def feed_list(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(Feed.id)).offset(offset).limit(limit)).all()
     return total, rows  # type: ignore[return-value]
+
+
+def pollable_feed_ids(
+    session: Session, now: datetime, *, all_feeds: bool
+) -> tuple[list[int], list[int]]:
+    """For ``poll-once``: the feeds to report on and those to poll, in id order. Both are
+    the feeds due at ``now``; with ``all_feeds``, every feed is reported on and every feed
+    not backing off after failures (or due anyway) is polled."""
+    due = col(Feed.next_poll_at) <= now
+    query = select(Feed.id).order_by(col(Feed.id))
+    listed = list(session.exec(query if all_feeds else query.where(due)).all())
+    ids = list(session.exec(
+        query.where(or_(Feed.error_count == 0, due) if all_feeds else due)
+    ).all())
+    return listed, ids  # type: ignore[return-value]

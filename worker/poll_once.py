@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session
 
+from storage.articles import article_errors, count_by_status_among
 from storage.db import session_scope
-from storage.models import Article, Feed, as_utc, utcnow
+from storage.feeds import pollable_feed_ids
+from storage.models import Feed, as_utc, utcnow
 from tasks.articles import retry_due_fetches
 from tasks.context import engine
 from tasks.feeds import chunked, poll_feeds
@@ -27,13 +29,8 @@ def poll_once(*, all_feeds: bool = False) -> list[dict[str, Any]]:
     feed (with ``all_feeds`` per feed, ``polled`` false for those left to wait)."""
     app.conf.task_always_eager = True
     now = utcnow()
-    due = col(Feed.next_poll_at) <= now
-    query = select(Feed.id).order_by(col(Feed.id))
     with session_scope(engine()) as session:
-        listed = list(session.exec(query if all_feeds else query.where(due)).all())
-        ids = list(session.exec(
-            query.where(or_(Feed.error_count == 0, due) if all_feeds else due)
-        ).all())
+        listed, ids = pollable_feed_ids(session, now, all_feeds=all_feeds)
     retry_due_fetches()  # articles whose earlier fetch failed for a passing reason
     new: dict[int, list[int]] = {}
     for batch in chunked(ids, get_settings().poll_batch_size):
@@ -51,19 +48,8 @@ def _summary(session: Session, feed_id: int, new: list[int] | None) -> dict[str,
     feed = session.get(Feed, feed_id)
     assert feed is not None
     polled, new = new is not None, new or []
-    statuses = dict(
-        session.exec(
-            select(Article.status, func.count())
-            .where(col(Article.id).in_(new))
-            .group_by(col(Article.status))
-        ).all()
-    )
-    failures = session.exec(
-        select(Article.external_id, Article.error_reason, Article.error_message,
-               Article.retry_at).where(
-            col(Article.id).in_(new), col(Article.error_reason).is_not(None)
-        )
-    ).all()
+    statuses = count_by_status_among(session, new)
+    failures = article_errors(session, new)
     return {
         "feed_id": feed_id,
         "url": feed.url,
