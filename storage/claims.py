@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from analysis.matching import ClaimProfile, key_entities
-from storage.models import Claim, Story
+from storage.models import Alert, Claim, StanceRecord, Story
 
 
 def watch_claim(session: Session, external_id: str, text: str) -> tuple[Claim, bool]:
@@ -74,3 +74,28 @@ def claim_list(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(Claim.id).desc()).offset(offset).limit(limit)).all()
     return total, rows  # type: ignore[return-value]
+
+
+def operator_claim(session: Session, external_id: str) -> Claim | None:
+    """The operator's claim with this id."""
+    return session.exec(select(Claim).where(Claim.external_id == external_id)).first()
+
+
+def story_id_of(session: Session, claim_id: int) -> int | None:
+    """The id of the story the claim leads, if any."""
+    return session.exec(select(Story.id).where(Story.claim_id == claim_id)).first()
+
+
+def remove_unused_claim(session: Session, claim: Claim) -> bool:
+    """Delete the claim unless a story, a stance record or an alert refers to it; whether
+    it was deleted."""
+    for table in (Story, StanceRecord, Alert):
+        if session.exec(select(table).where(table.claim_id == claim.id)).first() is not None:
+            return False
+    session.delete(claim)
+    return True
+
+
+def all_claims(session: Session) -> Sequence[Claim]:
+    """Every claim, in id order."""
+    return session.exec(select(Claim).order_by(col(Claim.id))).all()

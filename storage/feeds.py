@@ -178,3 +178,8 @@ def pollable_feed_ids(
         query.where(or_(Feed.error_count == 0, due) if all_feeds else due)
     ).all())
     return listed, ids  # type: ignore[return-value]
+
+
+def article_count(session: Session, feed_id: int) -> int:
+    """How many articles the feed brought."""
+    return len(session.exec(select(Article.id).where(Article.feed_id == feed_id)).all())
