@@ -217,3 +217,21 @@ def article_errors(
             col(Article.id).in_(list(ids)), col(Article.error_reason).is_not(None)
         )
     ).all())
+
+
+def article_by_origin(session: Session, origin: str, external_id: str) -> Article | None:
+    """The article with this external id from this origin (a feed, a replay)."""
+    return session.exec(
+        select(Article).where(Article.origin == origin, Article.external_id == external_id)
+    ).first()
+
+
+def article_in_status(
+    session: Session, external_id: str, statuses: Collection[str]
+) -> Article | None:
+    """An article with this external id, if it is in one of ``statuses``."""
+    return session.exec(
+        select(Article).where(
+            Article.external_id == external_id, col(Article.status).in_(list(statuses))
+        )
+    ).first()

@@ -183,3 +183,20 @@ def pollable_feed_ids(
 def article_count(session: Session, feed_id: int) -> int:
     """How many articles the feed brought."""
     return len(session.exec(select(Article.id).where(Article.feed_id == feed_id)).all())
+
+
+def all_feeds(session: Session) -> Sequence[Feed]:
+    """Every feed, in id order."""
+    return session.exec(select(Feed).order_by(col(Feed.id))).all()
+
+
+def article_counts_by_status(session: Session) -> dict[int, dict[str, int]]:
+    """Per feed, how many of its articles are in each status."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for feed_id, status, n in session.exec(
+        select(Article.feed_id, Article.status, func.count())
+        .where(col(Article.feed_id).is_not(None))
+        .group_by(col(Article.feed_id), col(Article.status))
+    ):
+        counts[feed_id][status] = n  # type: ignore[index]
+    return counts

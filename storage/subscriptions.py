@@ -123,3 +123,23 @@ def subscriber_list(
         select(Subscriber).order_by(col(Subscriber.id)).offset(offset).limit(limit)
     ).all()
     return total, rows
+
+
+def subscribers(session: Session, *, removed: bool) -> Sequence[Subscriber]:
+    """Subscribers in id order; removed ones too with ``removed``."""
+    query = select(Subscriber).order_by(col(Subscriber.id))
+    if not removed:
+        query = query.where(Subscriber.status != "removed")
+    return session.exec(query).all()
+
+
+def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
+    """Per subscriber, how many of its deliveries are in each status."""
+    counts: dict[int, dict[str, int]] = {}
+    for subscriber_id, status, count in session.exec(
+        select(Delivery.subscriber_id, Delivery.status, func.count()).group_by(
+            col(Delivery.subscriber_id), col(Delivery.status)
+        )
+    ):
+        counts.setdefault(subscriber_id, {})[status] = count
+    return counts

@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from ingest.errors import IngestError
 from ingest.feedlist import FeedSpec, read_feed_list
-from storage.feeds import add_feeds, remove_feed
-from storage.models import Article, Feed, as_utc
+from storage.feeds import add_feeds, all_feeds, article_counts_by_status, remove_feed
+from storage.models import as_utc
 
 
 def add_feed_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,13 +57,7 @@ def add_feed_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
 # -- operations ---------------------------------------------------------------------------
 def feed_rows(session: Session) -> list[dict[str, Any]]:
     """One row per feed for operators: state, errors, schedule and article counts."""
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for feed_id, status, n in session.exec(
-        select(Article.feed_id, Article.status, func.count())
-        .where(col(Article.feed_id).is_not(None))
-        .group_by(col(Article.feed_id), col(Article.status))
-    ):
-        counts[feed_id][status] = n
+    counts: dict[int, dict[str, int]] = defaultdict(dict, article_counts_by_status(session))
     return [
         {
             "id": feed.id,
@@ -86,7 +80,7 @@ def feed_rows(session: Session) -> list[dict[str, Any]]:
             "retry_after_until": _iso(feed.retry_after_until),
             "broken_since": _iso(feed.broken_since),
         }
-        for feed in session.exec(select(Feed).order_by(col(Feed.id)))
+        for feed in all_feeds(session)
     ]
 
 
