@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from notify.payload import AlertView, ArticleView, Digest, Message, NoticeView
+from notify.payload import AlertView, ArticleView, Digest, Message, NoticeView, story_url
 from storage.articles import stance_of
+from storage.claims import claim_key
 from storage.deliveries import digest_alerts
 from storage.models import Alert, Article, Claim, Outlet, Story
 from storage.subscriptions import Delivery, Notice
@@ -56,8 +57,8 @@ def alert_view(session: Session, alert: Alert, public_url: str) -> AlertView:
         created_at=alert.created_at,
         story_id=story.id,  # type: ignore[arg-type]
         story_title=story.title,
-        story_url=f"{public_url.rstrip('/')}/stories/{story.id}",
-        claim_id=(claim.external_id or str(claim.id)) if claim else None,
+        story_url=story_url(public_url, story.id),  # type: ignore[arg-type]
+        claim_id=claim_key(claim) if claim else None,
         claim_text=claim.text if claim else None,
         article=article(alert.article_id),
         contradicts=[article(a) for a in alert.contradicts],

@@ -10,6 +10,12 @@ from analysis.matching import ClaimProfile, key_entities
 from storage.models import Alert, Claim, StanceRecord, Story
 
 
+def claim_key(claim: Claim) -> str:
+    """How a claim is named outside (the API, messages, the replay report): the operator's
+    id, else the internal id."""
+    return claim.external_id or str(claim.id)
+
+
 def watch_claim(session: Session, external_id: str, text: str) -> tuple[Claim, bool]:
     """The operator's claim with this id, created or given the new text; and whether it is new.
 

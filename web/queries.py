@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from notify.payload import story_url
 from storage.alerts import alert_list
-from storage.claims import claim_list
+from storage.claims import claim_key, claim_list
 from storage.directory import outlet_directory, source_directory
 from storage.feeds import feed_list
 from storage.models import Claim, Feed, StanceRecord, as_utc
@@ -47,10 +48,6 @@ from web.schemas import (
 )
 
 __all__ = ["STANCES", "StorySort"]  # the API and the pages name them as queries.*
-
-
-def story_url(base_url: str, story_id: int) -> str:
-    return f"{base_url.rstrip('/')}/stories/{story_id}"
 
 
 def _utc(value: datetime) -> datetime:
@@ -319,11 +316,6 @@ def claims(
         limit=limit,
         offset=offset,
     )
-
-
-def claim_key(claim: Claim) -> str:
-    """How the API names a claim: the operator's id, else the internal id."""
-    return claim.external_id or str(claim.id)
 
 
 def claim_out(claim: Claim, story_id: int | None) -> ClaimOut:

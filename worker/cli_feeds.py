@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlmodel import Session
 from ingest.errors import IngestError
 from ingest.feedlist import FeedSpec, read_feed_list
 from storage.feeds import add_feeds, all_feeds, article_counts_by_status, remove_feed
-from storage.models import as_utc
+from storage.models import iso_utc
 
 
 def add_feed_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -71,21 +70,19 @@ def feed_rows(session: Session) -> list[dict[str, Any]]:
             "error_count": feed.error_count,
             "last_error": feed.last_error,
             "last_error_reason": feed.last_error_reason,
-            "last_error_at": _iso(feed.last_error_at),
+            "last_error_at": iso_utc(feed.last_error_at),
             "last_status_code": feed.last_status_code,
             "problems": feed.last_problems,
-            "last_polled_at": _iso(feed.last_polled_at),
-            "last_success_at": _iso(feed.last_success_at),
-            "next_poll_at": _iso(feed.next_poll_at),
-            "retry_after_until": _iso(feed.retry_after_until),
-            "broken_since": _iso(feed.broken_since),
+            "last_polled_at": iso_utc(feed.last_polled_at),
+            "last_success_at": iso_utc(feed.last_success_at),
+            "next_poll_at": iso_utc(feed.next_poll_at),
+            "retry_after_until": iso_utc(feed.retry_after_until),
+            "broken_since": iso_utc(feed.broken_since),
         }
         for feed in all_feeds(session)
     ]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]
 
 
 # -- handlers -----------------------------------------------------------------------------

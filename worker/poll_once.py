@@ -8,7 +8,6 @@ an operator's impatience must not make claimwatch hammer a failing site.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -16,7 +15,7 @@ from sqlmodel import Session
 from storage.articles import article_errors, count_by_status_among
 from storage.db import session_scope
 from storage.feeds import pollable_feed_ids
-from storage.models import Feed, as_utc, utcnow
+from storage.models import Feed, iso_utc, utcnow
 from tasks.articles import retry_due_fetches
 from tasks.context import engine
 from tasks.feeds import chunked, poll_feeds
@@ -62,14 +61,12 @@ def _summary(session: Session, feed_id: int, new: list[int] | None) -> dict[str,
         "new_articles": len(new),
         "articles_by_status": statuses,
         "article_errors": [
-            {"id": i, "reason": r, "message": m, "retry_at": _iso(at)}
+            {"id": i, "reason": r, "message": m, "retry_at": iso_utc(at)}
             for i, r, m, at in failures
         ],
-        "next_poll_at": _iso(feed.next_poll_at),
-        "retry_after_until": _iso(feed.retry_after_until),
-        "broken_since": _iso(feed.broken_since),
+        "next_poll_at": iso_utc(feed.next_poll_at),
+        "retry_after_until": iso_utc(feed.retry_after_until),
+        "broken_since": iso_utc(feed.broken_since),
     }
 
 
-def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]
