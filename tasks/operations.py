@@ -28,6 +28,8 @@ from worker.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 
 
+# The task keeps the name it had in tasks.deliver: beat's schedule and messages already
+# queued (or in a broker across an upgrade) call it by that name.
 @app.task(name="tasks.deliver.check_operations")
 @skip_on_outage
 def check_operations() -> int:

@@ -23,6 +23,8 @@ log = structlog.get_logger(__name__)
 OUTBOX_LOCK = "outbox"
 
 
+# The task keeps the name it had in tasks.deliver: beat's schedule and messages already
+# queued (or in a broker across an upgrade) call it by that name.
 @app.task(name="tasks.deliver.sweep_outbox")
 @skip_on_outage
 def sweep_outbox() -> int:
