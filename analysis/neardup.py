@@ -34,6 +34,13 @@ class NearMatch:
     similarity: float
 
 
+def content_hash(text: str) -> str:
+    """The SHA-256 of ``text`` lower-cased, with runs of non-word characters as one space:
+    two texts differing only in case, punctuation or spacing hash alike."""
+    normalised = re.sub(r"\W+", " ", text.lower()).strip()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     """Lower-cased word ``size``-grams; a shorter text is one shingle of all its words."""
     words = _WORD.findall(text.lower())

@@ -552,6 +552,10 @@ class AsyncFetcher:
     connects via :class:`GuardedAsyncNetworkBackend`. The URL syntax (scheme, credentials)
     is checked up front on every hop; addresses are checked by the backend on every new
     connection (DNS runs in a thread there, so a slow resolver does not stall the others).
+
+    Its ``fetch`` and context-manager methods have the same signatures as :class:`Fetcher`'s
+    and repeat their shape on purpose (one awaits, one blocks); what they do per hop and per
+    response (``_Hops``, ``_Response``, the decoders and limits) is shared.
     """
 
     def __init__(

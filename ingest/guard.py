@@ -273,6 +273,11 @@ class GuardedAsyncNetworkBackend(httpcore.AsyncNetworkBackend):
 
     Name resolution runs in a worker thread (getaddrinfo blocks); an IP literal is checked
     in place, without the thread hop.
+
+    Its ``connect_tcp`` repeats the synchronous one line for line on purpose: the two differ
+    in every I/O call (``await``, ``aclose``), and httpcore wants one backend class per
+    model, so a shared body would need the sync code to run an event loop, or the async one
+    to block. The checks they share (:func:`_check_peer`, ``AddressGuard``) have one home.
     """
 
     def __init__(

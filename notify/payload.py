@@ -14,6 +14,11 @@ from typing import Any
 PAYLOAD_VERSION = 1
 
 
+def story_url(base_url: str, story_id: int) -> str:
+    """The address of a story's page in the web app, which messages link to."""
+    return f"{base_url.rstrip('/')}/stories/{story_id}"
+
+
 @dataclass(frozen=True)
 class ArticleView:
     """A report as an alert shows it: who published it, when, its stance and evidence."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from ingest.schedule import exponential_backoff
+
 
 def backoff_seconds(
     attempt: int,
@@ -15,5 +17,4 @@ def backoff_seconds(
     """Wait before attempt ``attempt + 1``: base·2^(attempt-1), capped, ±20 % so that
     receivers coming back up are not hit by every sender at once; never less than the
     receiver's Retry-After."""
-    delay = min(base * 2 ** max(attempt - 1, 0), cap) * (rng or random).uniform(0.8, 1.2)
-    return max(delay, retry_after or 0.0)
+    return max(exponential_backoff(attempt, base, cap, rng), retry_after or 0.0)

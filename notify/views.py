@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from notify.payload import AlertView, ArticleView, Digest, Message, NoticeView
-from storage.models import Alert, Article, Claim, Outlet, StanceRecord, Story
+from notify.payload import AlertView, ArticleView, Digest, Message, NoticeView, story_url
+from storage.articles import stance_of
+from storage.claims import claim_key
+from storage.deliveries import digest_alerts
+from storage.models import Alert, Article, Claim, Outlet, Story
 from storage.subscriptions import Delivery, Notice
 
 
@@ -18,12 +21,7 @@ def load_message(session: Session, delivery: Delivery, public_url: str) -> Messa
         notice = session.get(Notice, delivery.notice_id)
         assert notice is not None
         return NoticeView(notice.id, notice.kind, notice.summary, notice.created_at, notice.details)  # type: ignore[arg-type]
-    alerts = session.exec(
-        select(Alert)
-        .join(Delivery, col(Delivery.alert_id) == col(Alert.id))
-        .where(Delivery.bundle_id == delivery.id)
-        .order_by(col(Alert.created_at), col(Alert.id))
-    ).all()
+    alerts = digest_alerts(session, delivery.id)  # type: ignore[arg-type]
     return Digest([alert_view(session, alert, public_url) for alert in alerts])
 
 
@@ -39,15 +37,7 @@ def alert_view(session: Session, alert: Alert, public_url: str) -> AlertView:
         row = session.get(Article, article_id)
         assert row is not None
         outlet = session.get(Outlet, row.outlet_id) if row.outlet_id is not None else None
-        stance = (
-            session.exec(
-                select(StanceRecord).where(
-                    StanceRecord.article_id == article_id, StanceRecord.claim_id == claim.id
-                )
-            ).first()
-            if claim is not None
-            else None
-        )
+        stance = stance_of(session, article_id, claim.id) if claim is not None else None  # type: ignore[arg-type]
         return ArticleView(
             id=article_id,
             ref=row.external_id,
@@ -67,8 +57,8 @@ def alert_view(session: Session, alert: Alert, public_url: str) -> AlertView:
         created_at=alert.created_at,
         story_id=story.id,  # type: ignore[arg-type]
         story_title=story.title,
-        story_url=f"{public_url.rstrip('/')}/stories/{story.id}",
-        claim_id=(claim.external_id or str(claim.id)) if claim else None,
+        story_url=story_url(public_url, story.id),  # type: ignore[arg-type]
+        claim_id=claim_key(claim) if claim else None,
         claim_text=claim.text if claim else None,
         article=article(alert.article_id),
         contradicts=[article(a) for a in alert.contradicts],

@@ -10,7 +10,6 @@ base64 as the specification has them (any other string is used as raw bytes).
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import hmac
 import json
@@ -24,6 +23,7 @@ import httpx
 
 from ingest.errors import FetchError
 from ingest.fetch import GuardedTransport
+from ingest.fetch import parse_retry_after as fetch_retry_after
 from ingest.guard import AddressGuard
 
 SECRET_PREFIX = "whsec_"
@@ -124,19 +124,12 @@ def send_webhook(
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. Parsed by
+    :func:`ingest.fetch.parse_retry_after` (the one parser; it caps the wait at 30 days),
+    given here as a delay, which is what the delivery backoff takes."""
+    now = now or datetime.now(UTC)
+    when = fetch_retry_after(value, now)
+    return None if when is None else (when - now).total_seconds()
 
 
 def _ms(started: float) -> int:

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from analysis.matching import ClaimProfile, key_entities
-from storage.models import Claim, Story
+from storage.models import Alert, Claim, StanceRecord, Story
+
+
+def claim_key(claim: Claim) -> str:
+    """How a claim is named outside (the API, messages, the replay report): the operator's
+    id, else the internal id."""
+    return claim.external_id or str(claim.id)
 
 
 def watch_claim(session: Session, external_id: str, text: str) -> tuple[Claim, bool]:
@@ -59,3 +65,43 @@ def claim_profiles(session: Session, claim_ids: Sequence[int]) -> dict[int, Clai
         )
         for claim, story in rows
     }
+
+
+def claim_list(
+    session: Session, *, origin: str | None, limit: int, offset: int
+) -> tuple[int, Sequence[tuple[Claim, int | None]]]:
+    """The number of claims (of ``origin``, if given), and one page of (claim, the id of the
+    story it leads or None), newest first."""
+    query = select(Claim, col(Story.id)).join(
+        Story, col(Story.claim_id) == col(Claim.id), isouter=True
+    )
+    if origin:
+        query = query.where(Claim.origin == origin)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Claim.id).desc()).offset(offset).limit(limit)).all()
+    return total, rows  # type: ignore[return-value]
+
+
+def operator_claim(session: Session, external_id: str) -> Claim | None:
+    """The operator's claim with this id."""
+    return session.exec(select(Claim).where(Claim.external_id == external_id)).first()
+
+
+def story_id_of(session: Session, claim_id: int) -> int | None:
+    """The id of the story the claim leads, if any."""
+    return session.exec(select(Story.id).where(Story.claim_id == claim_id)).first()
+
+
+def remove_unused_claim(session: Session, claim: Claim) -> bool:
+    """Delete the claim unless a story, a stance record or an alert refers to it; whether
+    it was deleted."""
+    for table in (Story, StanceRecord, Alert):
+        if session.exec(select(table).where(table.claim_id == claim.id)).first() is not None:
+            return False
+    session.delete(claim)
+    return True
+
+
+def all_claims(session: Session) -> Sequence[Claim]:
+    """Every claim, in id order."""
+    return session.exec(select(Claim).order_by(col(Claim.id))).all()

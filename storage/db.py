@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -147,3 +147,9 @@ def _create_lock(session: Session, name: str) -> None:
         sqlite_insert
     )
     session.exec(insert(Lock).values(name=name, acquired_at=utcnow()).on_conflict_do_nothing())  # type: ignore[call-overload]
+
+
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers a trivial query."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -24,6 +24,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """A stored time in ISO 8601, in UTC (see :func:`as_utc`); None stays None."""
+    return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]
+
+
 def json_column() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

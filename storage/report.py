@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from storage.claims import claim_key
 from storage.models import (
     Alert,
     Article,
@@ -55,7 +56,7 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
                 "error": article.error_reason,
                 "problems": article.problems,
                 "story_id": article.story_id,
-                "claim_id": _claim_id(claim) if claim else None,
+                "claim_id": claim_key(claim) if claim else None,
                 "stance": stance.stance if stance else None,
                 "stance_score": round(stance.score, 4) if stance else None,
                 "evidence": stance.evidence if stance else [],
@@ -76,7 +77,7 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
             {
                 "id": story_id,
                 "claim": claim.text,
-                "claim_id": _claim_id(claim),
+                "claim_id": claim_key(claim),
                 "article_ids": [a.external_id for a in members],
                 "outlets": _unique(outlets.get(a.outlet_id) for a in members),
                 "sources": _unique(s for a in members for s in sources_of.get(a.id, [])),  # type: ignore[arg-type]
@@ -100,10 +101,6 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
         for alert in alerts
     ]
     return {"articles": rows, "stories": story_rows, "alerts": alert_rows}
-
-
-def _claim_id(claim: Claim) -> str:
-    return claim.external_id or str(claim.id)
 
 
 def _unique(values: Any) -> list[Any]:

@@ -9,11 +9,12 @@ worker or a restarted broker can be dropped as duplicates.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from storage.models import json_column, utcnow
 
@@ -111,3 +112,34 @@ def set_status(session: Session, subscriber: Subscriber, status: str, reason: st
         )
     ):
         delivery.status = "cancelled"
+
+
+def subscriber_list(
+    session: Session, *, limit: int, offset: int
+) -> tuple[int, Sequence[Subscriber]]:
+    """The number of subscribers, removed ones included, and one page of them in id order."""
+    total = session.exec(select(func.count()).select_from(Subscriber)).one()
+    rows = session.exec(
+        select(Subscriber).order_by(col(Subscriber.id)).offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def subscribers(session: Session, *, removed: bool) -> Sequence[Subscriber]:
+    """Subscribers in id order; removed ones too with ``removed``."""
+    query = select(Subscriber).order_by(col(Subscriber.id))
+    if not removed:
+        query = query.where(Subscriber.status != "removed")
+    return session.exec(query).all()
+
+
+def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
+    """Per subscriber, how many of its deliveries are in each status."""
+    counts: dict[int, dict[str, int]] = {}
+    for subscriber_id, status, count in session.exec(
+        select(Delivery.subscriber_id, Delivery.status, func.count()).group_by(
+            col(Delivery.subscriber_id), col(Delivery.status)
+        )
+    ):
+        counts.setdefault(subscriber_id, {})[status] = count
+    return counts

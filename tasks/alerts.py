@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from analysis.alerts import AlertDecision, PastAlert, Report, cites_for_claim
 from analysis.alerts import decide_alerts as decide
 from analysis.judgments import Stance
-from notify.filters import AlertFacts, wants
+from notify.outbox import write_deliveries
+from storage.alerts import pending_deliveries, story_alerts
+from storage.articles import cited_sources, decided_in_story, outlet_name, stance_of
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
-from storage.models import (
-    Alert,
-    Article,
-    ArticleSource,
-    Claim,
-    Outlet,
-    Source,
-    StanceRecord,
-    Story,
-    as_utc,
-    utcnow,
-)
-from storage.subscriptions import Delivery, Subscriber
+from storage.models import Alert, Article, Claim, Story, as_utc, utcnow
 from tasks.articles import moved_on
 from tasks.context import engine
 from tasks.deliver import deliver
@@ -68,13 +57,11 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
     assert story is not None
     claim = session.get(Claim, story.claim_id)
     assert claim is not None
-    decided = session.exec(
-        select(Article).where(Article.story_id == story.id, Article.status == "decided")
-    ).all()
+    decided = decided_in_story(session, story.id)  # type: ignore[arg-type]
     timeline = sorted([*decided, article], key=_published)
     reports = [_report(session, a, claim) for a in timeline]
     position = {r.article_id: i for i, r in enumerate(reports)}
-    alerts = session.exec(select(Alert).where(Alert.story_id == story.id)).all()
+    alerts = story_alerts(session, story.id)  # type: ignore[arg-type]
     raised = {a.key for a in alerts}
     past = [PastAlert(a.kind, a.article_id, Stance(a.stance) if a.stance else None)
             for a in alerts]
@@ -138,32 +125,19 @@ def _pending_deliveries(article_id: int) -> list[int]:
     """The deliveries of the article's alerts still waiting to be sent (none while it is
     not decided); the delivery task leases each, so enqueueing one twice sends it once."""
     with session_scope(engine()) as session:
-        return list(session.exec(
-            select(Delivery.id)
-            .join(Alert, col(Alert.id) == col(Delivery.alert_id))
-            .where(Alert.article_id == article_id, Delivery.status == "pending")
-        ).all())  # type: ignore[arg-type]
+        return pending_deliveries(session, article_id)
 
 
 def _report(session: Session, article: Article, claim: Claim) -> Report:
-    stance = session.exec(
-        select(StanceRecord).where(
-            StanceRecord.article_id == article.id, StanceRecord.claim_id == claim.id
-        )
-    ).first()
-    outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
-    cited = session.exec(
-        select(Source.name, ArticleSource.sentence)
-        .join(ArticleSource, col(ArticleSource.source_id) == col(Source.id))
-        .where(ArticleSource.article_id == article.id)
-    ).all()
+    stance = stance_of(session, article.id, claim.id)  # type: ignore[arg-type]
+    cited = cited_sources(session, article.id)  # type: ignore[arg-type]
     return Report(
         article_id=article.id,  # type: ignore[arg-type]
         stance=Stance(stance.stance) if stance else Stance.UNRELATED,
         # The report is on the story's claim: its side's probability given it is on topic.
         score=min(1.0, stance.score / stance.related) if stance and stance.related else 0.0,
         evidence=stance.evidence if stance else [],
-        outlet=outlet.name if outlet else None,
+        outlet=outlet_name(session, article),
         sources=frozenset(name for name, _ in cited),
         claim_sources=frozenset(
             name
@@ -173,28 +147,3 @@ def _report(session: Session, article: Article, claim: Claim) -> Report:
         published_at=article.published_at,
         title=article.title,
     )
-
-
-def write_deliveries(
-    session: Session, alert: Alert, claim: Claim, outlets: Iterable[str]
-) -> list[int]:
-    """Write a new alert's outbox rows, one per active subscriber whose filters want it, in
-    the alert's transaction; return those to send now (digests wait, ``held``)."""
-    facts = AlertFacts(
-        kind=alert.kind,
-        story_id=alert.story_id,
-        claim_keys=frozenset({str(claim.id), *([claim.external_id] if claim.external_id else [])}),
-        outlets=frozenset(outlets),
-        score=alert.score,
-    )
-    ids = []
-    for subscriber in session.exec(select(Subscriber).where(Subscriber.status == "active")):
-        if not wants(subscriber, facts):
-            continue
-        status = "held" if subscriber.digest_minutes else "pending"
-        delivery = Delivery(alert_id=alert.id, subscriber_id=subscriber.id, status=status)  # type: ignore[arg-type]
-        session.add(delivery)
-        session.flush()
-        if status == "pending":
-            ids.append(delivery.id)
-    return ids  # type: ignore[return-value]

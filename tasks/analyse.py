@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from analysis.judgments import StanceJudgment
 from analysis.matching import (
@@ -19,17 +19,11 @@ from analysis.matching import (
 from analysis.sources import find_sources
 from analysis.text import clean_article_text
 from ingest.extract import cap_text
+from storage.articles import outlet_name, replace_sources
 from storage.claims import claim_profiles
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
-from storage.models import (
-    Article,
-    ArticleSource,
-    Claim,
-    Outlet,
-    Source,
-    StanceRecord,
-    Story,
-)
+from storage.models import Article, Claim, StanceRecord, Story
+from storage.stories import story_of_claim
 from tasks.articles import moved_on
 from tasks.context import claim_index, engine, match_model, stance_engine
 from worker.app import RETRY_TRANSIENT, app
@@ -78,7 +72,7 @@ def analyse_article(article_id: int) -> None:
         if match is not None:
             claim = session.get(Claim, match.claim_id)
             assert claim is not None
-            story = session.exec(select(Story).where(Story.claim_id == claim.id)).first()
+            story = story_of_claim(session, claim.id)  # type: ignore[arg-type]
         else:
             text = claim_from_headline(title) or body[:200]
             claim = Claim(
@@ -105,8 +99,7 @@ def analyse_article(article_id: int) -> None:
                 evidence=list(judgment.evidence),
             )
         )
-        outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
-        record_sources(session, article_id, body, title, outlet.name if outlet else None)
+        record_sources(session, article_id, body, title, outlet_name(session, article))
         story.entity_keys = sorted(set(story.entity_keys) | entities.named)
         story.last_activity_at = max(story.last_activity_at, when)
         article.story_id, article.status = story.id, "analysed"
@@ -149,18 +142,4 @@ def record_sources(
 ) -> None:
     """Record the primary sources the article's current text cites (replacing earlier ones,
     so a revised article cites what its new text cites)."""
-    session.exec(delete(ArticleSource).where(col(ArticleSource.article_id) == article_id))  # type: ignore[call-overload]
-    seen: set[int] = set()
-    for cited in find_sources(body, title=title, outlet=outlet):
-        source = session.exec(select(Source).where(Source.name == cited.name)).first()
-        if source is None:
-            source = Source(name=cited.name, kind=cited.kind)
-            session.add(source)
-            session.flush()
-        if source.id in seen:
-            continue
-        seen.add(source.id)  # type: ignore[arg-type]
-        session.add(
-            ArticleSource(article_id=article_id, source_id=source.id, sentence=cited.sentence)
-        )  # type: ignore[arg-type]
-    session.flush()
+    replace_sources(session, article_id, find_sources(body, title=title, outlet=outlet))

@@ -8,24 +8,27 @@ have been lost with a worker or the broker: every step is idempotent and moves o
 
 from __future__ import annotations
 
-import hashlib
-import re
 from datetime import timedelta
 
 import structlog
 from celery import Task
 from courlan import normalize_url
-from sqlalchemy import func, update
-from sqlmodel import Session, col, or_, select
 
-from analysis.neardup import closest_copy, signature
+from analysis.neardup import closest_copy, content_hash, signature
 from analysis.outlets import normalise_outlet, outlet_from_url
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
 from ingest.schedule import Bounds, next_poll_after_failure
+from storage.articles import (
+    lease_due_fetches,
+    lease_stalled,
+    near_duplicate_candidates,
+    original_of,
+    outlet_id,
+)
 from storage.db import session_scope
-from storage.models import Article, Outlet, as_utc, utcnow
+from storage.models import Article, as_utc, utcnow
 from tasks.context import engine, fetcher
 from worker.app import RETRY_TRANSIENT, app, skip_on_outage
 from worker.settings import get_settings
@@ -207,28 +210,13 @@ def dedup_article(article_id: int) -> None:
         article.minhash = signature(article.text or "")
         url = article.canonical_url or article.url
         article.canonical_url = _canonical(url) if url else None
-        same = [Article.content_hash == article.content_hash]
-        if article.canonical_url:
-            same.append(Article.canonical_url == article.canonical_url)
-        original = session.exec(
-            select(Article)
-            .where(Article.id != article_id, or_(*same))
-            .where(col(Article.status).not_in(NOT_ORIGINALS))
-            .order_by(col(Article.id))
-        ).first()
+        original = original_of(session, article, NOT_ORIGINALS)
         if original is not None:
             kind = "text" if original.content_hash == article.content_hash else "url"
             article.duplicate_of_id, article.duplicate_kind = original.id, kind
         elif article.minhash is not None:
             since = utcnow() - timedelta(hours=settings.near_duplicate_window_hours)
-            candidates = session.exec(
-                select(Article.id, Article.minhash).where(
-                    Article.id != article_id,
-                    col(Article.status).not_in(NOT_ORIGINALS),
-                    col(Article.minhash).is_not(None),
-                    Article.discovered_at >= since,
-                )
-            ).all()
+            candidates = near_duplicate_candidates(session, article_id, NOT_ORIGINALS, since)
             match = closest_copy(article.minhash, candidates, settings.near_duplicate_threshold)
             if match is not None:
                 article.duplicate_of_id, article.duplicate_kind = match.article_id, "near"
@@ -256,19 +244,7 @@ def resume_stalled() -> int:
     now = utcnow()
     before = now - timedelta(seconds=get_settings().stalled_after_seconds)
     with session_scope(engine()) as session:
-        stalled = session.exec(
-            select(Article.id, Article.status)
-            .where(
-                col(Article.status).in_(BETWEEN_STEPS),
-                col(Article.retry_at).is_(None),
-                func.coalesce(Article.step_at, Article.discovered_at) < before,
-            )
-            .with_for_update(skip_locked=True)
-        ).all()
-        if stalled:
-            session.exec(update(Article)  # type: ignore[call-overload]
-                         .where(col(Article.id).in_([i for i, _ in stalled]))
-                         .values(step_at=now))
+        stalled = lease_stalled(session, BETWEEN_STEPS, before, now)
     for article_id, status in stalled:
         waiting_step(status).delay(article_id)  # type: ignore[union-attr]
     if stalled:
@@ -281,31 +257,10 @@ def retry_due_fetches() -> list[int]:
     """Enqueue the postponed fetches that are due, leased so the next sweep skips them."""
     now = utcnow()
     with session_scope(engine()) as session:
-        ids = list(session.exec(
-            select(Article.id).where(Article.status == "pending", col(Article.retry_at) <= now)
-        ).all())
-        if ids:
-            session.exec(update(Article).where(col(Article.id).in_(ids))  # type: ignore[call-overload]
-                         .values(retry_at=now + RETRY_LEASE))
+        ids = lease_due_fetches(session, now, RETRY_LEASE)
     for article_id in ids:
         fetch_article.delay(article_id)
     return ids  # type: ignore[return-value]
-
-
-def outlet_id(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    outlet = session.exec(select(Outlet).where(Outlet.name == name)).first()
-    if outlet is None:
-        outlet = Outlet(name=name)
-        session.add(outlet)
-        session.flush()
-    return outlet.id
-
-
-def content_hash(text: str) -> str:
-    normalised = re.sub(r"\W+", " ", text.lower()).strip()
-    return hashlib.sha256(normalised.encode()).hexdigest()
 
 
 def _canonical(url: str) -> str:

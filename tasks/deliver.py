@@ -2,9 +2,10 @@
 
 A worker takes a delivery by leasing its row (one conditional UPDATE), so two copies of
 the task never send at once; it sends outside any transaction and records the outcome.
-Beat's sweep hands deliveries whose task was lost (a dead worker, a restarted broker) to
-a new task once their lease has run out, and forms due digests; nothing is lost, and a
-receiver drops the rare duplicate by its ``webhook-id``.
+Beat's sweep (:mod:`tasks.outbox`) hands deliveries whose task was lost (a dead worker, a
+restarted broker) to a new task once their lease has run out, and forms due digests;
+nothing is lost, and a receiver drops the rare duplicate by its ``webhook-id``.
+Operational notices are raised by :mod:`tasks.operations`.
 """
 
 from __future__ import annotations
@@ -12,27 +13,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import func, or_, update
-from sqlmodel import Session, col, select
 
 from notify.apprise_channel import send_apprise
-from notify.filters import wants_notice
 from notify.guard import delivery_guard
 from notify.payload import Message, build_payload
 from notify.retry import backoff_seconds
 from notify.secrets import MissingSecretError, expand_url, read_secrets
 from notify.views import load_message
 from notify.webhook import SendResult, send_webhook
-from storage.db import session_scope, take_lock
-from storage.models import Feed, as_utc, utcnow
-from storage.subscriptions import Delivery, DeliveryAttempt, Notice, Subscriber, set_status
+from storage.db import session_scope
+from storage.deliveries import lease_delivery
+from storage.models import as_utc, utcnow
+from storage.subscriptions import Delivery, DeliveryAttempt, Subscriber, set_status
 from tasks.context import engine
-from worker.app import RETRY_TRANSIENT, app, skip_on_outage
+from worker.app import RETRY_TRANSIENT, app
 from worker.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
-OUTBOX_LOCK = "outbox"
 # A lease outlives the send timeout by this much before another worker may take over.
 LEASE_MARGIN = timedelta(seconds=5)
 # Retries further away than this are left to the sweep: a broker holds long countdowns
@@ -47,17 +45,8 @@ def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
     now = utcnow()
     lease = now + timedelta(seconds=settings.delivery_timeout_seconds) + LEASE_MARGIN
     with session_scope(engine()) as session:
-        taken = session.exec(  # type: ignore[call-overload]
-            update(Delivery)
-            .where(
-                col(Delivery.id) == delivery_id,
-                col(Delivery.status) == "pending",
-                col(Delivery.next_attempt_at) <= now + timedelta(seconds=1),
-                or_(col(Delivery.leased_until).is_(None), col(Delivery.leased_until) < now),
-            )
-            .values(leased_until=lease, attempts=col(Delivery.attempts) + 1)
-        )
-        if taken.rowcount != 1:
+        taken = lease_delivery(session, delivery_id, now, lease)
+        if not taken:
             return "skipped"  # done, not yet due, or another worker holds it
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
@@ -157,176 +146,3 @@ def _record(
         )
         delivery.next_attempt_at = now + timedelta(seconds=retry_in)
         return retry_in
-
-
-@app.task(name="tasks.deliver.sweep_outbox")
-@skip_on_outage
-def sweep_outbox() -> int:
-    """Re-enqueue pending deliveries whose task was lost, and send the digests now due."""
-    settings = get_settings()
-    now = utcnow()
-    lost_before = now - timedelta(seconds=settings.delivery_lost_after_seconds)
-    with session_scope(engine()) as session:
-        take_lock(session, OUTBOX_LOCK)
-        # Row locks (PostgreSQL; SQLite's write lock is already held) keep a task from
-        # leasing a row between this read and the update below.
-        lost = session.exec(
-            select(Delivery)
-            .where(
-                Delivery.status == "pending",
-                Delivery.next_attempt_at <= lost_before,
-                or_(col(Delivery.leased_until).is_(None), col(Delivery.leased_until) < now),
-            )
-            .with_for_update()
-        ).all()
-        lease = timedelta(seconds=settings.delivery_timeout_seconds) + LEASE_MARGIN
-        for delivery in lost:
-            if delivery.leased_until is not None:
-                # Its worker died mid-attempt: nobody knows whether the receiver got it.
-                session.add(
-                    DeliveryAttempt(
-                        delivery_id=delivery.id,  # type: ignore[arg-type]
-                        attempted_at=as_utc(delivery.leased_until) - lease,  # type: ignore[operator]
-                        duration_ms=0,
-                        error="no outcome: the worker was lost during the attempt",
-                    )
-                )
-            # Due now, so the next sweep leaves it to this task for a while.
-            delivery.next_attempt_at, delivery.leased_until = now, None
-        ids = [d.id for d in lost] + _bundle_digests(session, now)
-    for delivery_id in ids:
-        deliver.delay(delivery_id)
-    if lost:
-        log.info("outbox sweep re-enqueued deliveries", count=len(lost))
-    return len(ids)
-
-
-def _bundle_digests(session: Session, now: datetime) -> list[int]:
-    """One digest delivery per subscriber whose oldest held alert has waited its period."""
-    ids = []
-    subscribers = session.exec(
-        select(Subscriber).where(
-            Subscriber.status == "active", col(Subscriber.digest_minutes).is_not(None)
-        )
-    ).all()
-    for subscriber in subscribers:
-        held = session.exec(
-            select(Delivery)
-            .where(Delivery.subscriber_id == subscriber.id, Delivery.status == "held")
-            .order_by(col(Delivery.created_at), col(Delivery.id))
-        ).all()
-        period = timedelta(minutes=subscriber.digest_minutes or 0)
-        if not held or as_utc(held[0].created_at) + period > now:  # type: ignore[operator]
-            continue
-        bundle = Delivery(subscriber_id=subscriber.id)  # type: ignore[arg-type]
-        session.add(bundle)
-        session.flush()
-        for delivery in held:
-            delivery.status, delivery.bundle_id = "bundled", bundle.id
-        ids.append(bundle.id)  # type: ignore[arg-type]
-    return ids  # type: ignore[return-value]
-
-
-@app.task(name="tasks.deliver.check_operations")
-@skip_on_outage
-def check_operations() -> int:
-    """Raise ``feed_broken`` and ``delivery_failing`` notices, each episode once."""
-    settings = get_settings()
-    now = utcnow()
-    with session_scope(engine()) as session:
-        take_lock(session, OUTBOX_LOCK)
-        found = _broken_feeds(session) + _failing_subscribers(session, now, settings)
-        subscribers = session.exec(select(Subscriber).where(Subscriber.status == "active")).all()
-        ids = []
-        for notice, about_subscriber in found:
-            if session.exec(select(Notice.id).where(Notice.key == notice.key)).first():
-                continue
-            session.add(notice)
-            session.flush()
-            log.warning("operational alert", kind=notice.kind, key=notice.key)
-            for subscriber in subscribers:
-                # Never tell a failing subscriber about itself: that message would fail too.
-                if subscriber.id != about_subscriber and wants_notice(subscriber, notice.kind):
-                    delivery = Delivery(subscriber_id=subscriber.id, notice_id=notice.id)  # type: ignore[arg-type]
-                    session.add(delivery)
-                    session.flush()
-                    ids.append(delivery.id)
-    for delivery_id in ids:
-        deliver.delay(delivery_id)
-    return len(ids)
-
-
-def _broken_feeds(session: Session) -> list[tuple[Notice, int | None]]:
-    """Feeds the poll path has marked broken (failing for CLAIMWATCH_FEED_BROKEN_AFTER_SECONDS);
-    the start of the failure names the episode, so each is raised once."""
-    found = []
-    for feed in session.exec(select(Feed).where(col(Feed.broken_since).is_not(None))):
-        since = as_utc(feed.failing_since or feed.broken_since)
-        assert since is not None
-        summary = (
-            f"Feed {feed.title or feed.url} has had no successful poll since "
-            f"{since:%Y-%m-%d %H:%M} UTC ({feed.error_count} failures)"
-        )
-        details = {
-            "feed_id": feed.id,
-            "url": feed.url,
-            "failing_since": since.isoformat(),
-            "error_count": feed.error_count,
-            "last_error": feed.last_error,
-        }
-        key = f"feed_broken:{feed.id}:{since.isoformat()}"
-        found.append((Notice(key=key, kind="feed_broken", summary=summary, details=details), None))
-    return found
-
-
-def _failing_subscribers(
-    session: Session, now: datetime, settings: Settings
-) -> list[tuple[Notice, int | None]]:
-    """Per subscriber, the oldest delivery since its last success that was given up or has
-    failed every attempt for too long; its id names the episode, so each is raised once."""
-    since = now - timedelta(seconds=settings.delivery_failing_after_seconds)
-    failing = session.exec(
-        select(Delivery)
-        .where(
-            or_(
-                col(Delivery.status) == "failed",
-                (col(Delivery.status) == "pending")
-                & (col(Delivery.attempts) > 0)
-                & (col(Delivery.created_at) <= since),
-            )
-        )
-        .order_by(col(Delivery.id))
-    ).all()
-    last_sent = dict(
-        session.exec(  # type: ignore[call-overload]
-            select(Delivery.subscriber_id, func.max(Delivery.id))
-            .where(Delivery.status == "sent")
-            .group_by(col(Delivery.subscriber_id))
-        ).all()
-    )
-    oldest: dict[int, Delivery] = {}
-    for delivery in failing:
-        if delivery.id > last_sent.get(delivery.subscriber_id, 0):  # type: ignore[operator]
-            oldest.setdefault(delivery.subscriber_id, delivery)
-    found: list[tuple[Notice, int | None]] = []
-    for subscriber_id, delivery in oldest.items():
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is None or subscriber.status != "active":
-            continue
-        started = as_utc(delivery.created_at)
-        summary = (
-            f"Deliveries to subscriber {subscriber_id} ({subscriber.channel}) have been failing "
-            f"since {started:%Y-%m-%d %H:%M} UTC: {delivery.last_error or 'no answer'}"
-        )
-        details = {
-            "subscriber_id": subscriber_id,
-            "channel": subscriber.channel,
-            "delivery_id": delivery.id,
-            "attempts": delivery.attempts,
-            "status": delivery.status,
-            "last_error": delivery.last_error,
-        }
-        key = f"delivery_failing:{subscriber_id}:{delivery.id}"
-        notice = Notice(key=key, kind="delivery_failing", summary=summary, details=details)
-        found.append((notice, subscriber_id))
-    return found

@@ -19,19 +19,12 @@ from urllib.parse import urlsplit
 
 import structlog
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import update
-from sqlmodel import col, select
 
 from ingest.errors import FetchError, IngestError
 from ingest.feeds import ParsedFeed, parse_feed
 from ingest.fetch import AsyncFetcher, FetchResult
-from ingest.schedule import (
-    Bounds,
-    is_broken,
-    next_poll_after_failure,
-    publishing_interval,
-    server_min_interval,
-)
+from ingest.schedule import Bounds, FeedState, PollPolicy, feed_after_poll
+from storage import feeds as storage_feeds
 from storage.db import describe_error, is_outage, session_scope
 from storage.feeds import existing_feed_ids, insert_new_articles, update_feeds
 from storage.models import Feed, as_utc, utcnow
@@ -62,19 +55,7 @@ def schedule_due_feeds() -> int:
 def lease_due_feeds(now: datetime) -> list[int]:
     """The due feeds, leased so the next sweep (or another beat) skips them while queued."""
     with session_scope(engine()) as session:
-        ids = list(
-            session.exec(
-                select(Feed.id)
-                .where(Feed.next_poll_at <= now)
-                .order_by(col(Feed.next_poll_at))
-                .with_for_update(skip_locked=True)
-            ).all()
-        )
-        if ids:
-            session.exec(  # type: ignore[call-overload]
-                update(Feed).where(col(Feed.id).in_(ids)).values(next_poll_at=now + POLL_LEASE)
-            )
-    return ids  # type: ignore[return-value]
+        return storage_feeds.lease_due_feeds(session, now, POLL_LEASE)
 
 
 @app.task(name="tasks.feeds.poll_feeds", **RETRY_TRANSIENT)
@@ -109,7 +90,7 @@ def poll_batch(feed_ids: Sequence[int]) -> dict[int, list[int]]:
     settings = get_settings()
     now = utcnow()
     with session_scope(engine()) as session:
-        feeds = session.exec(select(Feed).where(col(Feed.id).in_(list(feed_ids)))).all()
+        feeds = storage_feeds.feeds_by_ids(session, feed_ids)
     waiting = [f.id for f in feeds if f.retry_after_until and as_utc(f.retry_after_until) > now]
     targets = [
         _Target(f.id, f.url, f.etag, f.last_modified)  # type: ignore[arg-type]
@@ -266,65 +247,27 @@ def _record(
 def _feed_row(
     feed: Feed, outcome: _Outcome, now: datetime, settings: Settings, found_new: bool
 ) -> dict[str, Any]:
-    """The feed's columns after this poll (one row of the batch's bulk update)."""
-    bounds = Bounds(settings.min_poll_interval_seconds, settings.max_poll_interval_seconds)
-    row: dict[str, Any] = {"id": feed.id, "last_polled_at": now}
-    error, result = outcome.error, outcome.result
-    if error is not None:
-        failing_since = as_utc(feed.failing_since) or now
-        broken = is_broken(
-            failing_since, now, timedelta(seconds=settings.feed_broken_after_seconds)
-        )
-        retry_after = as_utc(getattr(error, "retry_after", None))
-        return row | {
-            "status": "broken" if broken else "error",
-            "error_count": feed.error_count + 1,
-            "last_error": f"{error.reason}: {error.message}",
-            "last_error_reason": error.reason,
-            "last_error_at": now,
-            "last_status_code": getattr(error, "status", None)
-            or (result.status if result else None),
-            "failing_since": failing_since,
-            "broken_since": (as_utc(feed.broken_since) or now) if broken else None,
-            "retry_after_until": retry_after,
-            "next_poll_at": next_poll_after_failure(
-                now, feed.error_count + 1, bounds, cap_seconds=settings.max_backoff_seconds,
-                retry_after=retry_after,
-            ),
-        }
-    assert result is not None
-    interval = feed.poll_interval_seconds
-    if feed.fixed_interval_seconds:
-        interval = feed.fixed_interval_seconds
-    elif outcome.parsed is not None:
-        target = publishing_interval(
-            (e.published_at for e in outcome.parsed.entries), bounds, fallback=interval,
-            server_min_seconds=max(server_min_interval(result.headers) or 0,
-                                   outcome.parsed.ttl_seconds or 0),
-        )
-        # New entries show the feed is active now, whatever their dates say (a replay, a
-        # backfill, a wrong clock): after the first poll they may speed polling up, never
-        # slow it down.
-        interval = min(target, interval) if found_new and feed.last_success_at else target
-    row |= {
-        "status": "ok",
-        "error_count": 0,
-        "last_success_at": now,
-        "last_status_code": result.status,
-        "failing_since": None,
-        "broken_since": None,
-        "retry_after_until": None,
-        "poll_interval_seconds": interval,
-        "next_poll_at": now + timedelta(seconds=interval),
-        "etag": result.etag,
-        "last_modified": result.last_modified,
-    }
-    if outcome.parsed is not None:
-        row |= {
-            "title": outcome.parsed.title or feed.title,
-            "last_problems": outcome.parsed.problems[:20],
-        }
-    return row
+    """The feed's columns after this poll (one row of the batch's bulk update): the
+    schedule's pure state machine, :func:`ingest.schedule.feed_after_poll`."""
+    state = FeedState(
+        id=feed.id,  # type: ignore[arg-type]
+        title=feed.title,
+        error_count=feed.error_count,
+        poll_interval_seconds=feed.poll_interval_seconds,
+        fixed_interval_seconds=feed.fixed_interval_seconds,
+        failing_since=as_utc(feed.failing_since),
+        broken_since=as_utc(feed.broken_since),
+        last_success_at=feed.last_success_at,
+    )
+    policy = PollPolicy(
+        Bounds(settings.min_poll_interval_seconds, settings.max_poll_interval_seconds),
+        timedelta(seconds=settings.feed_broken_after_seconds),
+        settings.max_backoff_seconds,
+    )
+    return feed_after_poll(
+        state, policy, now, error=outcome.error, result=outcome.result, parsed=outcome.parsed,
+        found_new=found_new, retry_after=as_utc(getattr(outcome.error, "retry_after", None)),
+    )
 
 
 def _article_rows(outcomes: Sequence[_Outcome], now: datetime) -> list[dict[str, Any]]:

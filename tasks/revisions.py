@@ -12,18 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import func, update
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
-from analysis.neardup import signature
+from analysis.neardup import content_hash, signature
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
+from notify.outbox import write_deliveries
+from storage.alerts import alert_exists
+from storage.articles import lease_revision_checks, outlet_name, stance_records
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
-from storage.models import Alert, Article, ArticleRevision, Claim, Outlet, StanceRecord, utcnow
-from tasks.alerts import write_deliveries
+from storage.models import Alert, Article, ArticleRevision, Claim, utcnow
 from tasks.analyse import analysis_body, record_sources
-from tasks.articles import content_hash
 from tasks.context import engine, fetcher, stance_engine
 from tasks.deliver import deliver
 from worker.app import RETRY_TRANSIENT, app, skip_on_outage
@@ -38,22 +38,11 @@ def schedule_revision_checks() -> int:
     """Enqueue a check of every recent, fully processed feed article not checked lately."""
     settings = get_settings()
     now = utcnow()
-    published = func.coalesce(Article.published_at, Article.discovered_at)
-    checked = func.coalesce(Article.last_refetched_at, Article.decided_at)
     with session_scope(engine()) as session:
-        ids = list(session.exec(
-            select(Article.id).where(
-                Article.status == "decided",
-                col(Article.feed_id).is_not(None),
-                col(Article.url).is_not(None),
-                published >= now - timedelta(hours=settings.revision_window_hours),
-                or_(checked.is_(None), checked
-                    < now - timedelta(seconds=settings.revision_check_interval_seconds)),
-            )
-        ).all())
-        if ids:  # lease: the next sweep does not enqueue them again
-            session.exec(update(Article).where(col(Article.id).in_(ids))  # type: ignore[call-overload]
-                         .values(last_refetched_at=now))
+        ids = lease_revision_checks(
+            session, now, timedelta(hours=settings.revision_window_hours),
+            timedelta(seconds=settings.revision_check_interval_seconds),
+        )
     for article_id in ids:
         check_revision.delay(article_id)
     return len(ids)
@@ -95,8 +84,7 @@ def check_revision(article_id: int) -> int | None:
         number = _record_revision(session, article, text)
         title = article.title or ""
         body = analysis_body(article, text)
-        outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
-        record_sources(session, article_id, body, title, outlet.name if outlet else None)
+        record_sources(session, article_id, body, title, outlet_name(session, article))
         alerts, delivery_ids = _rejudge(session, article, number, body)
     log.info("article revised", article_id=article_id, url=url, revision=number,
              stance_changes=alerts)
@@ -134,8 +122,7 @@ def _rejudge(
     title = article.title or ""
     changes: list[str] = []
     delivery_ids: list[int] = []
-    records = session.exec(select(StanceRecord).where(StanceRecord.article_id == article.id))
-    for record in records.all():
+    for record in stance_records(session, article.id):  # type: ignore[arg-type]
         claim = session.get(Claim, record.claim_id)
         assert claim is not None
         judgment = stance_engine().judge(claim.text, title, body)
@@ -146,7 +133,7 @@ def _rejudge(
             continue
         changes.append(f"{old_stance}->{judgment.stance.value}")
         key = f"revision:{article.story_id}:{article.id}:{number}"
-        if session.exec(select(Alert.id).where(Alert.key == key)).first() is not None:
+        if alert_exists(session, key):
             continue
         evidence = [
             {"article_id": article.id, "revision": revision, "text": sentences[0]}
@@ -164,6 +151,6 @@ def _rejudge(
         )
         session.add(alert)
         session.flush()
-        outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
-        delivery_ids += write_deliveries(session, alert, claim, [outlet.name] if outlet else [])
+        outlet = outlet_name(session, article)
+        delivery_ids += write_deliveries(session, alert, claim, [outlet] if outlet else [])
     return changes, delivery_ids

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kombu import Connection
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 
+from storage.db import ping
 from worker.metrics import redis_client, render_metrics
 
 router = APIRouter(tags=["health"])
@@ -27,8 +27,7 @@ def healthz() -> JSONResponse:
 def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(request.app.state.engine)
         checks["database"] = "ok"
     except Exception as error:  # any failure means not ready; the reason goes to the caller
         checks["database"] = f"unreachable: {type(error).__name__}: {error}"

@@ -7,14 +7,14 @@ keep their text when their feed goes, and a removed subscriber keeps its deliver
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ingest.feedlist import FeedSpec
 from notify.subscribing import new_subscriber
-from storage.claims import watch_claim
-from storage.feeds import add_feeds
+from storage.claims import operator_claim, remove_unused_claim, story_id_of, watch_claim
+from storage.feeds import add_feeds, article_count
 from storage.feeds import remove_feed as remove_stored_feed
-from storage.models import Alert, Article, Claim, StanceRecord, Story
+from storage.models import Story
 from storage.subscriptions import Subscriber, set_status
 from web.queries import claim_out, feed_out, subscription_out
 from web.schemas import ClaimIn, ClaimOut, FeedIn, FeedOut, SubscriptionIn, SubscriptionOut
@@ -29,7 +29,7 @@ def add_feed(session: Session, request: FeedIn) -> tuple[FeedOut, bool]:
     [(feed, created)] = add_feeds(
         session, [FeedSpec(url=str(request.url))], request.poll_interval_seconds
     )
-    articles = len(session.exec(select(Article.id).where(Article.feed_id == feed.id)).all())
+    articles = article_count(session, feed.id)  # type: ignore[arg-type]
     return feed_out(feed, articles), created
 
 
@@ -41,19 +41,17 @@ def remove_feed(session: Session, feed_id: int) -> bool:
 def add_claim(session: Session, request: ClaimIn) -> tuple[ClaimOut, bool]:
     """Watch an operator claim (by its id: a changed text replaces the old one)."""
     claim, created = watch_claim(session, request.id, request.text)
-    story_id = session.exec(select(Story.id).where(Story.claim_id == claim.id)).first()
+    story_id = story_id_of(session, claim.id)  # type: ignore[arg-type]
     return claim_out(claim, story_id), created
 
 
 def remove_claim(session: Session, key: str) -> bool:
     """Stop watching an operator claim that no report has been judged against yet."""
-    claim = session.exec(select(Claim).where(Claim.external_id == key)).first()
+    claim = operator_claim(session, key)
     if claim is None:
         return False
-    for table in (Story, StanceRecord, Alert):
-        if session.exec(select(table).where(table.claim_id == claim.id)).first() is not None:
-            raise Conflict(f"claim {key} already has reports; its story keeps it")
-    session.delete(claim)
+    if not remove_unused_claim(session, claim):
+        raise Conflict(f"claim {key} already has reports; its story keeps it")
     return True
 
 

@@ -1,4 +1,6 @@
-"""Read queries over storage for the API and the pages: stories, alerts, outlets, sources, feeds.
+"""What the API and the pages show: stories, alerts, outlets, sources, feeds, claims and
+subscriptions, read through storage's named queries (all SQL is in storage/) and shaped
+into the API's schemas here.
 
 Lists are counted, filtered and paged in SQL so they stay cheap as the database grows;
 a story page loads its one story's rows and assembles them in Python.
@@ -8,26 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import and_, bindparam, distinct, func
-from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from storage.models import (
-    Alert,
-    Article,
-    ArticleSource,
-    Claim,
-    Feed,
-    Outlet,
-    Source,
-    StanceRecord,
-    Story,
-    as_utc,
+from notify.payload import story_url
+from storage.alerts import alert_list
+from storage.claims import claim_key, claim_list
+from storage.directory import outlet_directory, source_directory
+from storage.feeds import feed_list
+from storage.models import Claim, Feed, StanceRecord, as_utc
+from storage.stories import (
+    STANCES,
+    StorySort,
+    is_disputed,
+    story_alert_rows,
+    story_cited_sources,
+    story_list,
+    story_reports,
 )
-from storage.subscriptions import Subscriber
+from storage.subscriptions import Subscriber, subscriber_list
 from web.schemas import (
     AlertOut,
     CitedSourceOut,
@@ -45,17 +47,7 @@ from web.schemas import (
     SubscriptionOut,
 )
 
-StorySort = Literal["activity", "contradictions"]
-STANCES = ("supports", "refutes", "discusses", "unrelated")
-
-
-def story_url(base_url: str, story_id: int) -> str:
-    return f"{base_url.rstrip('/')}/stories/{story_id}"
-
-
-def _when() -> ColumnElement[Any]:
-    """An article's place in time: when it was published, else when it was found."""
-    return func.coalesce(col(Article.published_at), col(Article.discovered_at))
+__all__ = ["STANCES", "StorySort"]  # the API and the pages name them as queries.*
 
 
 def _utc(value: datetime) -> datetime:
@@ -84,10 +76,9 @@ def stories(
     and source keys), so a page of the newest stories reads those stories' rows, not the
     whole database; filters and the contradiction sort evaluate them for every story.
     """
-    count_query, page_query = _stories_statements(bool(q), disputed, sort)
-    params: dict[str, Any] = {"pattern": f"%{q}%"} if q else {}
-    total = session.exec(count_query, params=params).one()
-    rows = session.exec(page_query, params={**params, "limit": limit, "offset": offset}).all()
+    total, rows = story_list(
+        session, q=q, disputed=disputed, sort=sort, limit=limit, offset=offset
+    )
     items = []
     for row in rows:
         story, claim = row[0], row[1]
@@ -103,69 +94,12 @@ def stories(
                 outlet_count=row.outlets,
                 source_count=row.sources,
                 contradiction_count=row.contradictions,
-                disputed=counts.supports > 0 and counts.refutes > 0,
+                disputed=is_disputed(counts.supports, counts.refutes),
                 stances=counts,
                 url=story_url(base_url, story.id),
             )
         )
     return Page(items=items, total=total, limit=limit, offset=offset)
-
-
-@cache
-def _stories_statements(search: bool, disputed: bool | None, sort: StorySort) -> tuple[Any, Any]:
-    """The count and the page of :func:`stories`, built once per kind of listing: building
-    them costs about as much Python time as running them."""
-    figures = _story_figures()
-    query = select(Story, Claim, *figures.values()).join(
-        Claim, col(Claim.id) == col(Story.claim_id)
-    )
-    if search:
-        pattern = bindparam("pattern")
-        query = query.where(col(Story.title).ilike(pattern) | col(Claim.text).ilike(pattern))
-    is_disputed = and_(figures["supports"] > 0, figures["refutes"] > 0)
-    if disputed is not None:
-        query = query.where(is_disputed if disputed else ~is_disputed)
-    count = select(func.count()).select_from(query.with_only_columns(col(Story.id)).subquery())
-    order = [col(Story.last_activity_at).desc(), col(Story.id).desc()]
-    if sort == "contradictions":
-        order.insert(0, figures["contradictions"].desc())
-    page = query.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
-    return count, page
-
-
-def _story_figures() -> dict[str, Any]:
-    """A story's counts as scalar subqueries correlated with the outer ``story`` row."""
-    in_story = col(Article.story_id) == col(Story.id)
-
-    def stance_count(stance: str) -> Any:
-        return (
-            select(func.count())
-            .select_from(Article)
-            .join(
-                StanceRecord,
-                and_(
-                    col(StanceRecord.article_id) == col(Article.id),
-                    col(StanceRecord.claim_id) == col(Story.claim_id),
-                ),
-            )
-            .where(in_story, StanceRecord.stance == stance)
-        )
-
-    figures = {
-        "reports": select(func.count()).select_from(Article).where(in_story),
-        "outlets": select(func.count(distinct(col(Article.outlet_id)))).where(in_story),
-        "sources": select(func.count(distinct(col(ArticleSource.source_id))))
-        .join(Article, col(Article.id) == col(ArticleSource.article_id))
-        .where(in_story),
-        "contradictions": select(func.count())
-        .select_from(Alert)
-        .where(col(Alert.story_id) == col(Story.id), Alert.kind == "contradiction"),
-        **{stance: stance_count(stance) for stance in STANCES},
-    }
-    return {
-        name: query.correlate(Story).scalar_subquery().label(name)
-        for name, query in figures.items()
-    }
 
 
 def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
@@ -175,15 +109,13 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
     (outlet and stance joined, the pages' text left out), the sources they cite, and its
     alerts.
     """
-    reports_query, sources_query, alerts_query = _story_statements()
-    params = {"story_id": story_id}
-    rows = session.exec(reports_query, params=params).all()
+    rows = story_reports(session, story_id)
     if not rows:
         return None
     found, claim = rows[0][0], rows[0][1]
     articles = [row for row in rows if row.id is not None]
     cited: dict[int, list[CitedSourceOut]] = {}
-    for article_id, sentence, name, kind in session.exec(sources_query, params=params):
+    for article_id, sentence, name, kind in story_cited_sources(session, story_id):
         cited.setdefault(article_id, []).append(
             CitedSourceOut(name=name, kind=kind, sentence=sentence)
         )
@@ -202,7 +134,7 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
         )
         for position, a in enumerate(articles, 1)
     ]
-    alerts = _alerts_out(session.exec(alerts_query, params=params).all(), base_url)
+    alerts = _alerts_out(story_alert_rows(session, story_id), base_url)
     counts = StanceCounts()
     for r in reports:
         if r.stance:
@@ -221,7 +153,7 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
         outlet_count=len(outlet_list),
         source_count=len(source_list),
         contradiction_count=len(contradictions),
-        disputed=counts.supports > 0 and counts.refutes > 0,
+        disputed=is_disputed(counts.supports, counts.refutes),
         stances=counts,
         url=story_url(base_url, story_id),
         reports=reports,
@@ -230,46 +162,6 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
         outlets=outlet_list,
         sources=source_list,
     )
-
-
-@cache
-def _story_statements() -> tuple[Any, Any, Any]:
-    """The story page's three statements, built once: building one costs about as much
-    Python time as running it."""
-    story_id = bindparam("story_id")
-    in_story = col(Article.story_id) == col(Story.id)
-    reports = (
-        # What the page shows of an article: never its page or text, the bulk of the row.
-        select(
-            Story, Claim, col(Article.id), col(Article.external_id), col(Article.title),
-            col(Article.url), col(Article.author), col(Article.published_at),
-            col(Article.discovered_at), col(Outlet.name), StanceRecord,
-        )
-        .join(Claim, col(Claim.id) == col(Story.claim_id))
-        .join(Article, in_story, isouter=True)
-        .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
-        .join(
-            StanceRecord,
-            and_(
-                col(StanceRecord.article_id) == col(Article.id),
-                col(StanceRecord.claim_id) == col(Story.claim_id),
-            ),
-            isouter=True,
-        )
-        .where(col(Story.id) == story_id)
-        .order_by(_when(), col(Article.id))
-    )
-    sources = (
-        select(
-            col(ArticleSource.article_id), col(ArticleSource.sentence), col(Source.name),
-            col(Source.kind),
-        )
-        .join(Source, col(Source.id) == col(ArticleSource.source_id))
-        .join(Article, col(Article.id) == col(ArticleSource.article_id))
-        .where(col(Article.story_id) == story_id)
-        .order_by(col(ArticleSource.article_id), col(Source.id))
-    )
-    return reports, sources, _alerts_query(col(Alert.story_id) == story_id)
 
 
 def _first_seen(
@@ -317,31 +209,12 @@ def alerts(
     offset: int = 0,
 ) -> Page[AlertOut]:
     """Alerts, newest first, filtered by kind and story."""
-    conditions = []
-    if kind:
-        conditions.append(Alert.kind == kind)
-    if story_id is not None:
-        conditions.append(Alert.story_id == story_id)
-    total = session.exec(select(func.count()).select_from(Alert).where(*conditions)).one()
-    rows = session.exec(_alerts_query(*conditions).offset(offset).limit(limit)).all()
+    total, rows = alert_list(session, kind=kind, story_id=story_id, limit=limit, offset=offset)
     return Page(items=_alerts_out(rows, base_url), total=total, limit=limit, offset=offset)
 
 
-def _alerts_query(*conditions: Any) -> Any:
-    """Alerts, newest first, with what a reader sees beside each: its story's title and its
-    article's title and outlet, joined in the same statement."""
-    return (
-        select(Alert, col(Story.title), col(Article.title), col(Outlet.name))
-        .join(Story, col(Story.id) == col(Alert.story_id))
-        .join(Article, col(Article.id) == col(Alert.article_id), isouter=True)
-        .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
-        .where(*conditions)
-        .order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
-    )
-
-
 def _alerts_out(rows: Sequence[Any], base_url: str) -> list[AlertOut]:
-    """Rows of :func:`_alerts_query` as the API and pages show them."""
+    """Rows of :func:`storage.alerts.alerts_query` as the API and pages show them."""
     return [
         AlertOut(
             id=alert.id,
@@ -369,68 +242,21 @@ def _alerts_out(rows: Sequence[Any], base_url: str) -> list[AlertOut]:
 
 def outlets(session: Session, *, limit: int = 50, offset: int = 0) -> Page[DirectoryEntry]:
     """Outlets by how many reports they published, with their first report."""
-    return _directory(
-        session, Outlet, col(Article.outlet_id), None, None, limit=limit, offset=offset
-    )
+    total, rows = outlet_directory(session, limit=limit, offset=offset)
+    return _directory_page(total, rows, limit, offset)
 
 
 def sources(
     session: Session, *, kind: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page[DirectoryEntry]:
     """Primary sources by how many reports cite them, with the first report that did."""
-    return _directory(
-        session,
-        Source,
-        col(ArticleSource.source_id),
-        ArticleSource,
-        kind,
-        limit=limit,
-        offset=offset,
-    )
+    total, rows = source_directory(session, kind=kind, limit=limit, offset=offset)
+    return _directory_page(total, rows, limit, offset)
 
 
-def _directory(
-    session: Session,
-    entity: type[Outlet] | type[Source],
-    key: Any,
-    link: type[ArticleSource] | None,
-    kind: str | None,
-    *,
-    limit: int,
-    offset: int,
+def _directory_page(
+    total: int, rows: Sequence[Any], limit: int, offset: int
 ) -> Page[DirectoryEntry]:
-    def from_articles(*columns: Any) -> Any:
-        query = select(*columns)
-        if link is not None:
-            return query.select_from(Article).join(link, col(link.article_id) == col(Article.id))
-        return query.where(key.is_not(None))
-
-    aggregate = (
-        from_articles(
-            key.label("key"),
-            func.min(_when()).label("first"),
-            func.count(distinct(col(Article.id))).label("reports"),
-            func.count(distinct(col(Article.story_id))).label("stories"),
-        )
-        .group_by(key)
-        .subquery()
-    )
-    ranked = from_articles(
-        key.label("key"),
-        col(Article.id).label("article_id"),
-        func.row_number().over(partition_by=key, order_by=(_when(), col(Article.id))).label("rn"),
-    ).subquery()
-    query = (
-        select(entity, aggregate.c.first, aggregate.c.reports, aggregate.c.stories, ranked)
-        .join(aggregate, aggregate.c.key == col(entity.id))
-        .join(ranked, and_(ranked.c.key == col(entity.id), ranked.c.rn == 1))
-    )
-    if kind and entity is Source:
-        query = query.where(Source.kind == kind)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(aggregate.c.reports.desc(), col(entity.name)).offset(offset).limit(limit)
-    ).all()
     items = [
         DirectoryEntry(
             id=row[0].id,
@@ -453,18 +279,7 @@ def feeds(
     session: Session, *, status: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page[FeedOut]:
     """Feeds with their polling status and how many articles each brought."""
-    counts = (
-        select(col(Article.feed_id).label("feed_id"), func.count(col(Article.id)).label("n"))
-        .group_by(col(Article.feed_id))
-        .subquery()
-    )
-    query = select(Feed, func.coalesce(counts.c.n, 0)).join(
-        counts, counts.c.feed_id == col(Feed.id), isouter=True
-    )
-    if status:
-        query = query.where(Feed.status == status)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Feed.id)).offset(offset).limit(limit)).all()
+    total, rows = feed_list(session, status=status, limit=limit, offset=offset)
     return Page(
         items=[feed_out(feed, n) for feed, n in rows], total=total, limit=limit, offset=offset
     )
@@ -494,24 +309,13 @@ def claims(
     session: Session, *, origin: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page[ClaimOut]:
     """Claims, operators' and stories' own, newest first, with the story each one leads."""
-    query = select(Claim, col(Story.id)).join(
-        Story, col(Story.claim_id) == col(Claim.id), isouter=True
-    )
-    if origin:
-        query = query.where(Claim.origin == origin)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Claim.id).desc()).offset(offset).limit(limit)).all()
+    total, rows = claim_list(session, origin=origin, limit=limit, offset=offset)
     return Page(
         items=[claim_out(c, story_id) for c, story_id in rows],
         total=total,
         limit=limit,
         offset=offset,
     )
-
-
-def claim_key(claim: Claim) -> str:
-    """How the API names a claim: the operator's id, else the internal id."""
-    return claim.external_id or str(claim.id)
 
 
 def claim_out(claim: Claim, story_id: int | None) -> ClaimOut:
@@ -527,10 +331,7 @@ def claim_out(claim: Claim, story_id: int | None) -> ClaimOut:
 
 def subscriptions(session: Session, *, limit: int = 50, offset: int = 0) -> Page[SubscriptionOut]:
     """Subscribers, removed ones included (their delivery history stays)."""
-    total = session.exec(select(func.count()).select_from(Subscriber)).one()
-    rows = session.exec(
-        select(Subscriber).order_by(col(Subscriber.id)).offset(offset).limit(limit)
-    ).all()
+    total, rows = subscriber_list(session, limit=limit, offset=offset)
     return Page(items=[subscription_out(s) for s in rows], total=total, limit=limit, offset=offset)
 
 

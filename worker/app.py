@@ -66,6 +66,8 @@ TASK_MODULES = [
     "tasks.analyse",
     "tasks.alerts",
     "tasks.deliver",
+    "tasks.outbox",
+    "tasks.operations",
     "tasks.revisions",
     "tasks.limits",
 ]

@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from sqlmodel import col, select
-
 from web.cli import add_web_commands
 from worker.cli_feeds import add_feed_commands
 from worker.cli_notify import add_notify_commands
@@ -210,12 +208,12 @@ def _claims_add(args: argparse.Namespace) -> int:
 
 
 def _claims_list(_args: argparse.Namespace) -> int:
+    from storage.claims import all_claims
     from storage.db import session_scope
-    from storage.models import Claim
     from tasks.context import engine
 
     with session_scope(engine()) as session:
-        for claim in session.exec(select(Claim).order_by(col(Claim.id))):
+        for claim in all_claims(session):
             print(f"{claim.external_id or claim.id:>12}  {claim.origin:<8} {claim.text}")
     return 0
 

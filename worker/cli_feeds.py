@@ -11,16 +11,15 @@ import argparse
 import json
 import sys
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from ingest.errors import IngestError
 from ingest.feedlist import FeedSpec, read_feed_list
-from storage.feeds import add_feeds, remove_feed
-from storage.models import Article, Feed, as_utc
+from storage.feeds import add_feeds, all_feeds, article_counts_by_status, remove_feed
+from storage.models import iso_utc
 
 
 def add_feed_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,13 +56,7 @@ def add_feed_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
 # -- operations ---------------------------------------------------------------------------
 def feed_rows(session: Session) -> list[dict[str, Any]]:
     """One row per feed for operators: state, errors, schedule and article counts."""
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for feed_id, status, n in session.exec(
-        select(Article.feed_id, Article.status, func.count())
-        .where(col(Article.feed_id).is_not(None))
-        .group_by(col(Article.feed_id), col(Article.status))
-    ):
-        counts[feed_id][status] = n
+    counts: dict[int, dict[str, int]] = defaultdict(dict, article_counts_by_status(session))
     return [
         {
             "id": feed.id,
@@ -77,21 +70,19 @@ def feed_rows(session: Session) -> list[dict[str, Any]]:
             "error_count": feed.error_count,
             "last_error": feed.last_error,
             "last_error_reason": feed.last_error_reason,
-            "last_error_at": _iso(feed.last_error_at),
+            "last_error_at": iso_utc(feed.last_error_at),
             "last_status_code": feed.last_status_code,
             "problems": feed.last_problems,
-            "last_polled_at": _iso(feed.last_polled_at),
-            "last_success_at": _iso(feed.last_success_at),
-            "next_poll_at": _iso(feed.next_poll_at),
-            "retry_after_until": _iso(feed.retry_after_until),
-            "broken_since": _iso(feed.broken_since),
+            "last_polled_at": iso_utc(feed.last_polled_at),
+            "last_success_at": iso_utc(feed.last_success_at),
+            "next_poll_at": iso_utc(feed.next_poll_at),
+            "retry_after_until": iso_utc(feed.retry_after_until),
+            "broken_since": iso_utc(feed.broken_since),
         }
-        for feed in session.exec(select(Feed).order_by(col(Feed.id)))
+        for feed in all_feeds(session)
     ]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]
 
 
 # -- handlers -----------------------------------------------------------------------------

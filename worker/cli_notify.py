@@ -12,8 +12,6 @@ import os
 import sys
 from typing import Any
 
-from sqlmodel import col, func, select
-
 from notify.subscribing import KINDS
 
 
@@ -120,27 +118,18 @@ def _describe(row: dict[str, Any]) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     from storage.db import session_scope
-    from storage.subscriptions import Delivery, Subscriber
+    from storage.subscriptions import delivery_counts, subscribers
     from tasks.context import engine
 
     with session_scope(engine()) as session:
-        query = select(Subscriber).order_by(col(Subscriber.id))
-        if not args.all:
-            query = query.where(Subscriber.status != "removed")
-        counts: dict[int, dict[str, int]] = {}
-        for subscriber_id, status, count in session.exec(
-            select(Delivery.subscriber_id, Delivery.status, func.count()).group_by(
-                col(Delivery.subscriber_id), col(Delivery.status)
-            )
-        ):
-            counts.setdefault(subscriber_id, {})[status] = count
+        counts = delivery_counts(session)
         rows = [
             {
                 **s.model_dump(mode="json", exclude={"created_at"}),
                 "created_at": s.created_at.isoformat(),
                 "deliveries": counts.get(s.id, {}),  # type: ignore[arg-type]
             }
-            for s in session.exec(query)
+            for s in subscribers(session, removed=args.all)
         ]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -16,11 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from sqlmodel import col, select
-
 from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
 from ingest.feedlist import FeedSpec
+from storage.articles import article_in_status
 from storage.db import session_scope
 from storage.feeds import add_feeds
 from storage.models import Article
@@ -128,11 +127,7 @@ def _wait_for(external_id: str, timeout: float, worker: subprocess.Popen[bytes])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and worker.poll() is None:
         with session_scope(engine()) as session:
-            article = session.exec(
-                select(Article).where(
-                    Article.external_id == external_id, col(Article.status).in_(DONE)
-                )
-            ).first()
+            article = article_in_status(session, external_id, DONE)
         if article is not None:
             return article
         time.sleep(0.2)

@@ -20,12 +20,15 @@ from celery.signals import task_postrun, task_prerun
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from storage.models import Alert, Article, Feed
-from storage.subscriptions import Delivery
+from storage.alerts import count_by_kind as alerts_by_kind
+from storage.articles import count_by_status as articles_by_status
+from storage.articles import failed_by_reason
+from storage.deliveries import count_by_status as deliveries_by_status
+from storage.feeds import consecutive_errors
+from storage.feeds import count_by_status as feeds_by_status
 
 PREFIX = "claimwatch:metrics"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -86,9 +89,7 @@ class PipelineCollector(Collector):
                 yield from self._redis(self.client)
 
     def _database(self, session: Session) -> Iterator[Any]:
-        by_status = dict(
-            session.exec(select(Article.status, func.count()).group_by(Article.status)).all()
-        )
+        by_status = articles_by_status(session)
         articles = GaugeMetricFamily(
             "claimwatch_articles", "Articles by pipeline status", labels=["status"]
         )
@@ -107,30 +108,24 @@ class PipelineCollector(Collector):
         failed = CounterMetricFamily(
             "claimwatch_articles_failed", "Articles that failed", labels=["reason"]
         )
-        for reason, count in session.exec(
-            select(Article.error_reason, func.count())
-            .where(Article.status == "failed")
-            .group_by(Article.error_reason)
-        ):
+        for reason, count in failed_by_reason(session):
             failed.add_metric([reason or "unknown"], count)
         yield failed
         alerts = CounterMetricFamily("claimwatch_alerts_raised", "Alerts raised", labels=["kind"])
-        for kind, count in session.exec(select(Alert.kind, func.count()).group_by(Alert.kind)):
+        for kind, count in alerts_by_kind(session):
             alerts.add_metric([kind], count)
         yield alerts
         deliveries = CounterMetricFamily(
             "claimwatch_deliveries", "Alert deliveries by outcome", labels=["status"]
         )
-        for status, count in session.exec(
-            select(Delivery.status, func.count()).group_by(Delivery.status)
-        ):
+        for status, count in deliveries_by_status(session):
             deliveries.add_metric([status], count)
         yield deliveries
         feeds = GaugeMetricFamily("claimwatch_feeds", "Feeds by status", labels=["status"])
-        for status, count in session.exec(select(Feed.status, func.count()).group_by(Feed.status)):
+        for status, count in feeds_by_status(session):
             feeds.add_metric([status], count)
         yield feeds
-        errors = session.exec(select(func.coalesce(func.sum(Feed.error_count), 0))).one()
+        errors = consecutive_errors(session)
         yield GaugeMetricFamily(
             "claimwatch_feed_consecutive_errors", "Sum of feeds' consecutive errors", value=errors
         )

@@ -8,13 +8,14 @@ an operator's impatience must not make claimwatch hammer a failing site.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session
 
+from storage.articles import article_errors, count_by_status_among
 from storage.db import session_scope
-from storage.models import Article, Feed, as_utc, utcnow
+from storage.feeds import pollable_feed_ids
+from storage.models import Feed, iso_utc, utcnow
 from tasks.articles import retry_due_fetches
 from tasks.context import engine
 from tasks.feeds import chunked, poll_feeds
@@ -27,13 +28,8 @@ def poll_once(*, all_feeds: bool = False) -> list[dict[str, Any]]:
     feed (with ``all_feeds`` per feed, ``polled`` false for those left to wait)."""
     app.conf.task_always_eager = True
     now = utcnow()
-    due = col(Feed.next_poll_at) <= now
-    query = select(Feed.id).order_by(col(Feed.id))
     with session_scope(engine()) as session:
-        listed = list(session.exec(query if all_feeds else query.where(due)).all())
-        ids = list(session.exec(
-            query.where(or_(Feed.error_count == 0, due) if all_feeds else due)
-        ).all())
+        listed, ids = pollable_feed_ids(session, now, all_feeds=all_feeds)
     retry_due_fetches()  # articles whose earlier fetch failed for a passing reason
     new: dict[int, list[int]] = {}
     for batch in chunked(ids, get_settings().poll_batch_size):
@@ -52,19 +48,8 @@ def _summary(session: Session, feed_id: int, new: list[int] | None) -> dict[str,
     feed = session.get(Feed, feed_id)
     assert feed is not None
     polled, new = new is not None, new or []
-    statuses = dict(
-        session.exec(
-            select(Article.status, func.count())
-            .where(col(Article.id).in_(new))
-            .group_by(col(Article.status))
-        ).all()
-    )
-    failures = session.exec(
-        select(Article.external_id, Article.error_reason, Article.error_message,
-               Article.retry_at).where(
-            col(Article.id).in_(new), col(Article.error_reason).is_not(None)
-        )
-    ).all()
+    statuses = count_by_status_among(session, new)
+    failures = article_errors(session, new)
     return {
         "feed_id": feed_id,
         "url": feed.url,
@@ -77,14 +62,12 @@ def _summary(session: Session, feed_id: int, new: list[int] | None) -> dict[str,
         "new_articles": len(new),
         "articles_by_status": statuses,
         "article_errors": [
-            {"id": i, "reason": r, "message": m, "retry_at": _iso(at)}
+            {"id": i, "reason": r, "message": m, "retry_at": iso_utc(at)}
             for i, r, m, at in failures
         ],
-        "next_poll_at": _iso(feed.next_poll_at),
-        "retry_after_until": _iso(feed.retry_after_until),
-        "broken_since": _iso(feed.broken_since),
+        "next_poll_at": iso_utc(feed.next_poll_at),
+        "retry_after_until": iso_utc(feed.retry_after_until),
+        "broken_since": iso_utc(feed.broken_since),
     }
 
 
-def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]

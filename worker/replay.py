@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlmodel import select
 
 from analysis.outlets import normalise_outlet
 from ingest.archive import ArchiveArticle, read_archive
 from ingest.errors import ArchiveError
+from storage.articles import article_by_origin
 from storage.claims import watch_claim
 from storage.db import describe_error, is_outage, session_scope
 from storage.models import Article, as_utc
@@ -100,9 +100,7 @@ def _store(item: ArchiveArticle) -> tuple[int, Any]:
     """Insert the item at the step its content allows: dedup text (or a headline alone),
     extract HTML, or fetch a URL when the item carries nothing to read."""
     with session_scope(engine()) as session:
-        existing = session.exec(
-            select(Article).where(Article.origin == ORIGIN, Article.external_id == item.id)
-        ).first()
+        existing = article_by_origin(session, ORIGIN, item.id)
         if existing is not None:
             return existing.id, None  # type: ignore[return-value]
         if item.text or (item.title and not item.html):

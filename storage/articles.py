@@ -1,0 +1,237 @@
+"""Articles and what hangs on them: outlets, stance records, cited sources; the queries of
+the pipeline's steps (duplicates, stalled steps, due fetches and revision checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, update
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col, delete, or_, select
+
+from storage.models import Article, ArticleSource, Outlet, Source, StanceRecord
+
+
+class CitedSourceLike(Protocol):
+    name: str
+    kind: str
+    sentence: str
+
+
+def article_time() -> ColumnElement[Any]:
+    """An article's place in time: when it was published, else when it was found."""
+    return func.coalesce(col(Article.published_at), col(Article.discovered_at))
+
+
+def outlet_id(session: Session, name: str | None) -> int | None:
+    """The id of the outlet named ``name``, added when new; None for no name."""
+    if not name:
+        return None
+    outlet = session.exec(select(Outlet).where(Outlet.name == name)).first()
+    if outlet is None:
+        outlet = Outlet(name=name)
+        session.add(outlet)
+        session.flush()
+    return outlet.id
+
+
+def outlet_name(session: Session, article: Article) -> str | None:
+    """The name of the article's outlet, if it has one."""
+    outlet = session.get(Outlet, article.outlet_id) if article.outlet_id else None
+    return outlet.name if outlet else None
+
+
+def stance_of(session: Session, article_id: int, claim_id: int) -> StanceRecord | None:
+    """The article's stance record toward the claim."""
+    return session.exec(
+        select(StanceRecord).where(
+            StanceRecord.article_id == article_id, StanceRecord.claim_id == claim_id
+        )
+    ).first()
+
+
+def stance_records(session: Session, article_id: int) -> Sequence[StanceRecord]:
+    """Every stance record of the article (one per claim it was judged against)."""
+    return session.exec(select(StanceRecord).where(StanceRecord.article_id == article_id)).all()
+
+
+def cited_sources(session: Session, article_id: int) -> list[tuple[str, str]]:
+    """(source name, citing sentence) of each primary source the article cites."""
+    return list(session.exec(
+        select(Source.name, ArticleSource.sentence)
+        .join(ArticleSource, col(ArticleSource.source_id) == col(Source.id))
+        .where(ArticleSource.article_id == article_id)
+    ).all())
+
+
+def replace_sources(session: Session, article_id: int, found: Iterable[CitedSourceLike]) -> None:
+    """Make ``found`` the article's cited sources (replacing earlier ones, so a revised
+    article cites what its new text cites); a source cited twice is kept once."""
+    session.exec(delete(ArticleSource).where(col(ArticleSource.article_id) == article_id))  # type: ignore[call-overload]
+    seen: set[int] = set()
+    for cited in found:
+        source = session.exec(select(Source).where(Source.name == cited.name)).first()
+        if source is None:
+            source = Source(name=cited.name, kind=cited.kind)
+            session.add(source)
+            session.flush()
+        if source.id in seen:
+            continue
+        seen.add(source.id)  # type: ignore[arg-type]
+        session.add(
+            ArticleSource(article_id=article_id, source_id=source.id, sentence=cited.sentence)
+        )  # type: ignore[arg-type]
+    session.flush()
+
+
+def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
+    """The story's articles whose alerts have been decided."""
+    return session.exec(
+        select(Article).where(Article.story_id == story_id, Article.status == "decided")
+    ).all()
+
+
+def original_of(
+    session: Session, article: Article, not_originals: Collection[str]
+) -> Article | None:
+    """The first other article with the same content hash or canonical URL whose status is
+    not one of ``not_originals``."""
+    same = [Article.content_hash == article.content_hash]
+    if article.canonical_url:
+        same.append(Article.canonical_url == article.canonical_url)
+    return session.exec(
+        select(Article)
+        .where(Article.id != article.id, or_(*same))
+        .where(col(Article.status).not_in(list(not_originals)))
+        .order_by(col(Article.id))
+    ).first()
+
+
+def near_duplicate_candidates(
+    session: Session, article_id: int, not_originals: Collection[str], since: datetime
+) -> list[tuple[int, Any]]:
+    """(id, MinHash signature) of the other articles found since ``since`` that may be the
+    original of a near copy."""
+    return list(session.exec(
+        select(Article.id, Article.minhash).where(
+            Article.id != article_id,
+            col(Article.status).not_in(list(not_originals)),
+            col(Article.minhash).is_not(None),
+            Article.discovered_at >= since,
+        )
+    ).all())  # type: ignore[arg-type]
+
+
+def lease_stalled(
+    session: Session, statuses: Collection[str], before: datetime, now: datetime
+) -> list[tuple[int, str]]:
+    """(id, status) of the articles in ``statuses`` (no fetch retry scheduled) whose step
+    has not moved since ``before``; leased (their step time set to ``now``) and row-locked,
+    skipping locked rows, so each is handed out once per period."""
+    stalled = list(session.exec(
+        select(Article.id, Article.status)
+        .where(
+            col(Article.status).in_(list(statuses)),
+            col(Article.retry_at).is_(None),
+            func.coalesce(Article.step_at, Article.discovered_at) < before,
+        )
+        .with_for_update(skip_locked=True)
+    ).all())
+    if stalled:
+        session.exec(update(Article)  # type: ignore[call-overload]
+                     .where(col(Article.id).in_([i for i, _ in stalled]))
+                     .values(step_at=now))
+    return stalled  # type: ignore[return-value]
+
+
+def lease_due_fetches(session: Session, now: datetime, lease: timedelta) -> list[int]:
+    """The pending articles whose fetch retry is due, leased for ``lease``."""
+    ids = list(session.exec(
+        select(Article.id).where(Article.status == "pending", col(Article.retry_at) <= now)
+    ).all())
+    if ids:
+        session.exec(update(Article).where(col(Article.id).in_(ids))  # type: ignore[call-overload]
+                     .values(retry_at=now + lease))
+    return ids  # type: ignore[return-value]
+
+
+def lease_revision_checks(
+    session: Session, now: datetime, window: timedelta, interval: timedelta
+) -> list[int]:
+    """Decided feed articles published within ``window`` and not checked for ``interval``;
+    leased (marked checked now) so the next sweep does not hand them out again."""
+    published = func.coalesce(Article.published_at, Article.discovered_at)
+    checked = func.coalesce(Article.last_refetched_at, Article.decided_at)
+    ids = list(session.exec(
+        select(Article.id).where(
+            Article.status == "decided",
+            col(Article.feed_id).is_not(None),
+            col(Article.url).is_not(None),
+            published >= now - window,
+            or_(checked.is_(None), checked < now - interval),
+        )
+    ).all())
+    if ids:
+        session.exec(update(Article).where(col(Article.id).in_(ids))  # type: ignore[call-overload]
+                     .values(last_refetched_at=now))
+    return ids  # type: ignore[return-value]
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many articles are in each status."""
+    return dict(
+        session.exec(select(Article.status, func.count()).group_by(Article.status)).all()
+    )
+
+
+def failed_by_reason(session: Session) -> list[tuple[str | None, int]]:
+    """How many failed articles there are per failure reason."""
+    return list(session.exec(
+        select(Article.error_reason, func.count())
+        .where(Article.status == "failed")
+        .group_by(Article.error_reason)
+    ).all())
+
+
+def count_by_status_among(session: Session, ids: Collection[int]) -> dict[str, int]:
+    """How many of the articles ``ids`` are in each status."""
+    return dict(
+        session.exec(
+            select(Article.status, func.count())
+            .where(col(Article.id).in_(list(ids)))
+            .group_by(col(Article.status))
+        ).all()
+    )
+
+
+def article_errors(
+    session: Session, ids: Collection[int]
+) -> list[tuple[str | None, str | None, str | None, datetime | None]]:
+    """(external id, error reason, error message, retry time) of those of the articles
+    ``ids`` that have an error."""
+    return list(session.exec(
+        select(Article.external_id, Article.error_reason, Article.error_message,
+               Article.retry_at).where(
+            col(Article.id).in_(list(ids)), col(Article.error_reason).is_not(None)
+        )
+    ).all())
+
+
+def article_by_origin(session: Session, origin: str, external_id: str) -> Article | None:
+    """The article with this external id from this origin (a feed, a replay)."""
+    return session.exec(
+        select(Article).where(Article.origin == origin, Article.external_id == external_id)
+    ).first()
+
+
+def article_in_status(
+    session: Session, external_id: str, statuses: Collection[str]
+) -> Article | None:
+    """An article with this external id, if it is in one of ``statuses``."""
+    return session.exec(
+        select(Article).where(
+            Article.external_id == external_id, col(Article.status).in_(list(statuses))
+        )
+    ).first()
