@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import CHECKER, ROOT, SEEDS, check_report, free_port, load_report, run_cli
+from conftest import ROOT, SEEDS, check_report, free_port, load_report, run_cli
 from processes import logs, start, stop, wait_decided
 from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine, text
@@ -28,7 +28,7 @@ from worker.settings import Settings
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone"),
+    pytest.mark.integration,
 ]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 CLAIMWATCH = str(Path(sys.executable).parent / "claimwatch")

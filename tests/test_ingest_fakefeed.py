@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import SEEDS
 
 from ingest.archive import ArchiveArticle, load_archive
 from ingest.errors import FetchError
@@ -22,7 +23,6 @@ from ingest.fakefeed import FakeFeed, render_article_page
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher, FetchSettings
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 REPO = Path(__file__).resolve().parents[1]
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -38,8 +38,6 @@ def token_f1(predicted: str, truth: str) -> float:
 
 @pytest.fixture(scope="module")
 def seeds() -> list[ArchiveArticle]:
-    if not (SEEDS / "manifest.json").exists():
-        pytest.skip("../shared/seeds not present")
     return load_archive(SEEDS)
 
 

@@ -77,7 +77,8 @@ def test_training_reproduces_the_shipped_model(
     tmp_path: Path, command: list[str], shipped: Path
 ) -> None:
     if not (SHARED / "fnc1").exists():
-        pytest.skip(f"needs FNC-1 training data at {SHARED / 'fnc1'}")
+        fnc1 = SHARED / "fnc1"
+        pytest.skip(f"needs FNC-1 training data at {fnc1} (train_bodies.csv, train_stances.csv)")
     out = tmp_path / shipped.name
     done = claimwatch(*command, "--out", str(out))
     assert done.returncode == 0, done.stderr
