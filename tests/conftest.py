@@ -42,6 +42,24 @@ OPERATOR_CLAIM = {
 }
 
 
+# Fixtures that give a test a real server: the test is an integration test.
+INTEGRATION_FIXTURES = {"redis_url", "postgres_server", "postgres_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `integration` every test that talks to a real Redis or PostgreSQL (by its
+    fixtures); files and tests that run claimwatch as processes or drive Chromium carry the
+    mark themselves. The rest are unit tests: `pytest -m "not integration and not faults"`."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("claimwatch_on_both") == (
+            "postgresql"
+        )
+        if names & INTEGRATION_FIXTURES or on_postgres:
+            item.add_marker(pytest.mark.integration)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

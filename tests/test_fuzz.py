@@ -185,7 +185,9 @@ def test_every_replay_line_is_an_article_or_a_reported_error(lines: list[bytes])
         assert f"line {error.line}" in error.message
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+)
 @settings(max_examples=25, deadline=timedelta(seconds=5), database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.fixed_dictionaries({"title": ANY_TEXT, "text": ANY_TEXT, "guid": ANY_TEXT,

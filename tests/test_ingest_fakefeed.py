@@ -139,6 +139,7 @@ def test_archive_html_is_served_as_is_and_order_is_by_date() -> None:
     assert 'content="2024-01-02T00:00:00Z"' in page and "<p>late text</p>" in page
 
 
+@pytest.mark.integration  # the fake feed as a process
 def test_serve_blocks_until_interrupted(tmp_path: Path) -> None:
     archive = tmp_path / "a.jsonl"
     archive.write_text('{"id": "1", "title": "One", "text": "Hello there."}\n', encoding="utf-8")

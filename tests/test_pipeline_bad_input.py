@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+pytestmark = pytest.mark.integration  # the CLI as a process
+
 ARTICLE = (
     "<html><head><title>Council approves the harbour bridge</title>"
     '<meta property="og:site_name" content="Harbour Gazette"></head><body><article>'
