@@ -87,7 +87,7 @@ def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> Non
     run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
     check_report(report, extra_ids=extra_ids)
     data = load_report(report)
-    story_id = assert_seeds_story(data, extra_ids=extra)
+    story_id = assert_seeds_story(data, extra_ids=[e["id"] for e in extra])
     story = next(s for s in data["stories"] if s["id"] == story_id)
     assert set(story["article_ids"]) == set(SEED_IDS)
     assert not [
