@@ -67,6 +67,7 @@ def test_a_poll_batch_keeps_what_it_fetched_within_its_time(
     assert late["error_reason"] == "timeout" and "ran out of time (1.5 s)" in late["last_error"]
 
 
+@pytest.mark.integration  # a worker process
 def test_an_article_step_past_its_time_limit_fails_the_article(
     tmp_path: Path, server: LoopbackServer
 ) -> None:

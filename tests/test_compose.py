@@ -7,6 +7,7 @@ compose environment mapped to a local Redis and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import CHECKER, ROOT, SEEDS, check_report, free_port, load_report, run_cli
+from conftest import ROOT, SEEDS, check_report, free_port, load_report, run_cli
 from processes import logs, start, stop, wait_decided
 from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine, text
@@ -28,7 +29,7 @@ from worker.settings import Settings
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone"),
+    pytest.mark.integration,
 ]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 CLAIMWATCH = str(Path(sys.executable).parent / "claimwatch")
@@ -113,6 +114,21 @@ def test_services_run_the_seeds_story_with_health_and_metrics(
     run_cli(["report", "--output", str(report)], env, tmp_path)
     check_report(report)
     assert_seeds_story(load_report(report))
+    # Every log line is JSON, the libraries' (uvicorn's "Started server process", Celery's
+    # task lines) too; Celery prints its shutdown notice past logging.
+    for name in ("worker", "beat", "web"):
+        lines = (tmp_path / f"{name}.log").read_text().splitlines()
+        plain = [line for line in lines if line.strip() and not _json(line)]
+        assert plain in ([], ["worker: Warm shutdown (MainProcess)"]), (name, plain)
+    web_events = [json.loads(line)["event"] for line in (tmp_path / "web.log").open()]
+    assert any(e.startswith("Started server process") for e in web_events), web_events
+
+
+def _json(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def test_two_workers_and_two_beats_poll_each_feed_once_per_period(

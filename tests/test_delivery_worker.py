@@ -29,7 +29,7 @@ from storage.models import Article, Claim, Feed, Outlet, StanceRecord, Story
 from storage.subscriptions import Delivery, DeliveryAttempt, Subscriber
 from worker.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 CLAIM = "Elon Musk spoke with Vladimir Putin before posting his Ukraine peace plan"
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import ROOT, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 def test_demo_tells_the_story_then_serves_its_page(tmp_path: Path) -> None:

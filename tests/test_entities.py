@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
-import pytest
+from conftest import HTML, SEEDS, needs_shared
 
 from analysis.entities import Entity, analyse_entities, entity_keys, extract_entities
 from analysis.text import clean_article_text
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "seeds"
-TRUTH = SHARED / "html" / "truth.jsonl"
+TRUTH = HTML / "truth.jsonl"
 
-needs_seeds = pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not present")
-needs_truth = pytest.mark.skipif(not TRUTH.exists(), reason="shared truth texts not present")
+needs_truth = needs_shared(TRUTH, "the real pages' truth texts (html/truth.jsonl)")
 
 
 def _by_name(entities: list[Entity]) -> dict[str, Entity]:
@@ -119,7 +115,6 @@ def test_empty_text() -> None:
     assert entity_keys("no capitalised words here.") == set()
 
 
-@needs_seeds
 def test_seed_entities() -> None:
     for meta, text in _seeds():
         ents = _by_name(extract_entities(clean_article_text(text, title=meta["title"])))
@@ -135,7 +130,6 @@ def test_seed_entities() -> None:
     assert "The New Yorker" in ents and "Obozrevatel" in ents
 
 
-@needs_seeds
 def test_seed_entities_fast() -> None:
     texts = [t for _, t in _seeds()]
     best = 1.0

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import CHECKER, check_report, free_port, load_report, run_cli
+from conftest import check_report, free_port, load_report, run_cli
 from processes import logs, start, stop
 from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine, text
@@ -37,7 +37,7 @@ from worker.settings import Settings
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.faults,
-    pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone"),
+    pytest.mark.integration,
 ]
 
 RECOVERY_LIMIT = 60.0

@@ -10,6 +10,7 @@ example database is off so runs leave nothing behind.
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -168,7 +169,7 @@ def is_blank(line: bytes, number: int) -> bool:
 @FUZZ
 @given(st.lists(LINES, max_size=8))
 def test_every_replay_line_is_an_article_or_a_reported_error(lines: list[bytes]) -> None:
-    path = Path(f"/tmp/claimwatch-fuzz-{uuid.uuid4().hex}.jsonl")
+    path = Path(tempfile.gettempdir()) / f"claimwatch-fuzz-{uuid.uuid4().hex}.jsonl"
     try:
         path.write_bytes(b"\n".join(lines))
         archive = read_archive(path)
@@ -184,7 +185,9 @@ def test_every_replay_line_is_an_article_or_a_reported_error(lines: list[bytes])
         assert f"line {error.line}" in error.message
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+)
 @settings(max_examples=25, deadline=timedelta(seconds=5), database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.fixed_dictionaries({"title": ANY_TEXT, "text": ANY_TEXT, "guid": ANY_TEXT,

@@ -7,16 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from ingest.archive import ArchiveArticle, load_archive, read_archive, sort_articles
 from ingest.errors import ArchiveError
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-
 
 def test_seeds_manifest() -> None:
-    if not (SEEDS / "manifest.json").exists():
-        pytest.skip("../shared/seeds not present")
     articles = load_archive(SEEDS)
     assert [a.id for a in articles] == ["002", "001", "000", "003", "004"]
     manifest = {a["id"]: a for a in json.loads((SEEDS / "manifest.json").read_text())["articles"]}

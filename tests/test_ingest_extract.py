@@ -7,14 +7,14 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 import pytest
+from conftest import HTML
 
 from ingest.errors import ExtractionError
 from ingest.extract import decode_html, extract_article
 
-HTML_DIR = Path(__file__).resolve().parents[2] / "shared" / "html"
+HTML_DIR = HTML
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -32,7 +32,7 @@ def token_f1(predicted: str, truth: str) -> float:
 def real_pages() -> list[dict[str, str]]:
     truth = HTML_DIR / "truth.jsonl"
     if not truth.exists():
-        pytest.skip(f"{HTML_DIR} not present")
+        pytest.skip(f"needs real HTML pages at {HTML_DIR} (truth.jsonl, NNN.html)")
     return [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines() if line]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import SEEDS
 
 from ingest.archive import ArchiveArticle, load_archive
 from ingest.errors import FetchError
@@ -22,7 +23,6 @@ from ingest.fakefeed import FakeFeed, render_article_page
 from ingest.feeds import parse_feed
 from ingest.fetch import Fetcher, FetchSettings
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 REPO = Path(__file__).resolve().parents[1]
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -38,8 +38,6 @@ def token_f1(predicted: str, truth: str) -> float:
 
 @pytest.fixture(scope="module")
 def seeds() -> list[ArchiveArticle]:
-    if not (SEEDS / "manifest.json").exists():
-        pytest.skip("../shared/seeds not present")
     return load_archive(SEEDS)
 
 
@@ -141,6 +139,7 @@ def test_archive_html_is_served_as_is_and_order_is_by_date() -> None:
     assert 'content="2024-01-02T00:00:00Z"' in page and "<p>late text</p>" in page
 
 
+@pytest.mark.integration  # the fake feed as a process
 def test_serve_blocks_until_interrupted(tmp_path: Path) -> None:
     archive = tmp_path / "a.jsonl"
     archive.write_text('{"id": "1", "title": "One", "text": "Hello there."}\n', encoding="utf-8")

@@ -25,6 +25,7 @@ def claimwatch(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.integration  # the CLI as a process
 def test_eval_pairs_scores_labelled_pairs(tmp_path: Path) -> None:
     rows = [
         {"claim": CLAIM, "title": "Zoo releases lion into city streets", "stance": "supports"},
@@ -46,6 +47,7 @@ def test_eval_pairs_scores_labelled_pairs(tmp_path: Path) -> None:
     assert "macro-F1" in readable.stdout and "confusion" in readable.stdout
 
 
+@pytest.mark.integration
 def test_eval_pairs_names_the_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "pairs.jsonl"
     path.write_text(json.dumps({"claim": CLAIM, "title": "t", "stance": "supports"}) + "\n"
@@ -73,11 +75,13 @@ def test_headline_model_reads_hedges_denials_and_assertions() -> None:
         (["train", "matcher"], ROOT / "analysis/matching_model.json"),
     ],
 )
+@pytest.mark.integration
 def test_training_reproduces_the_shipped_model(
     tmp_path: Path, command: list[str], shipped: Path
 ) -> None:
     if not (SHARED / "fnc1").exists():
-        pytest.skip(f"needs FNC-1 training data at {SHARED / 'fnc1'}")
+        fnc1 = SHARED / "fnc1"
+        pytest.skip(f"needs FNC-1 training data at {fnc1} (train_bodies.csv, train_stances.csv)")
     out = tmp_path / shipped.name
     done = claimwatch(*command, "--out", str(out))
     assert done.returncode == 0, done.stderr

@@ -24,7 +24,10 @@ def test_metrics_count_the_replayed_story_and_the_task_timings(
     text = render_metrics(engine, client).decode()
     engine.dispose()
     assert 'claimwatch_articles{status="decided"} 5.0' in text
-    assert 'claimwatch_articles_processed_total{step="analysed"} 5.0' in text
+    # Values that can fall are gauges (no _total, TYPE gauge).
+    assert 'claimwatch_articles_processed{step="analysed"} 5.0' in text
+    assert "# TYPE claimwatch_articles_processed gauge" in text
+    assert "# TYPE claimwatch_deliveries gauge" in text
     assert 'claimwatch_alerts_raised_total{kind="contradiction"} 2.0' in text
     assert 'claimwatch_queue_depth{queue="celery"} 1.0' in text
     task = 'task="tasks.analyse.analyse_article"'

@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CHECKER, OPERATOR_CLAIM, SEEDS, run_cli
+from conftest import OPERATOR_CLAIM, SEEDS, check_report, run_cli
 from test_notify_webhook import SECRET, Receiver, verify
 
 from worker.cli import main
 
-pytestmark = pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone")
 
-
+@pytest.mark.integration
 def test_replayed_seeds_reach_the_story_subscribers(tmp_path: Path, postgres_url: str) -> None:
     env = {
         "CLAIMWATCH_DATABASE_URL": postgres_url,  # the worker tests cover SQLite
@@ -36,7 +35,10 @@ def test_replayed_seeds_reach_the_story_subscribers(tmp_path: Path, postgres_url
         listing = json.loads(run_cli(["subscriptions", "list", "--json"], env, tmp_path))
         assert [s["channel"] for s in listing] == ["webhook", "apprise", "webhook"]
         assert "HOOK_SECRET" in str(listing) and SECRET not in str(listing)
-        run_cli(["replay", str(SEEDS), "--claims", str(claims)], env, tmp_path)
+        report = tmp_path / "report.json"
+        replay = ["replay", str(SEEDS), "--claims", str(claims), "--report", str(report)]
+        run_cli(replay, env, tmp_path)
+        check_report(report, claim_id=OPERATOR_CLAIM["id"])
 
         alerts = [verify(SECRET, r)["data"] for r in receiver.at("/hook")]
         by_article = {a["article"]["ref"]: a for a in alerts}

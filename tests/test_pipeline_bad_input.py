@@ -15,6 +15,8 @@ from sqlmodel import select
 
 from storage.db import get_engine, session_scope
 
+pytestmark = pytest.mark.integration  # the CLI as a process
+
 ARTICLE = (
     "<html><head><title>Council approves the harbour bridge</title>"
     '<meta property="og:site_name" content="Harbour Gazette"></head><body><article>'

@@ -8,10 +8,10 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import CHECKER, FNC1, OPERATOR_CLAIM, SEEDS, check_report, load_report, run_cli
+from conftest import FNC1, OPERATOR_CLAIM, SEEDS, check_report, load_report, needs_shared, run_cli
 from seeds_expectations import SEED_IDS, assert_seeds_story
 
-pytestmark = pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone")
+pytestmark = pytest.mark.integration  # claimwatch runs as a process, on SQLite and PostgreSQL
 
 
 def test_replay_forms_the_story_with_no_claim_defined(tmp_path: Path, sqlite_env) -> None:
@@ -28,7 +28,7 @@ def test_replay_with_operator_claim_on_postgres(tmp_path: Path, postgres_url: st
     report = tmp_path / "report.json"
     env = {"CLAIMWATCH_DATABASE_URL": postgres_url}
     run_cli(["replay", str(SEEDS), "--claims", str(claims), "--report", str(report)], env, tmp_path)
-    check_report(report, "--claim-id", OPERATOR_CLAIM["id"])
+    check_report(report, claim_id=OPERATOR_CLAIM["id"])
     assert_seeds_story(load_report(report), claim_id=OPERATOR_CLAIM["id"])
 
 
@@ -64,6 +64,7 @@ def unrelated_articles(count: int, seed: int = 7) -> list[dict[str, str]]:
     ]
 
 
+@needs_shared(FNC1, "FNC-1 training data (train_bodies.csv, train_stances.csv)")
 def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> None:
     manifest = json.loads((SEEDS / "manifest.json").read_text())
     stream = [
@@ -84,9 +85,9 @@ def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> Non
     extra_ids.write_text("\n".join(e["id"] for e in extra))
     report = tmp_path / "report.json"
     run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
-    check_report(report, "--extra-ids-file", str(extra_ids))
+    check_report(report, extra_ids=extra_ids)
     data = load_report(report)
-    story_id = assert_seeds_story(data)
+    story_id = assert_seeds_story(data, extra_ids=[e["id"] for e in extra])
     story = next(s for s in data["stories"] if s["id"] == story_id)
     assert set(story["article_ids"]) == set(SEED_IDS)
     assert not [

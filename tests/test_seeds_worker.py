@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import CHECKER, OPERATOR_CLAIM, check_report, load_report, run_cli
+from conftest import OPERATOR_CLAIM, check_report, load_report, run_cli
 from processes import start, stop, wait_decided
 from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine
@@ -21,7 +21,7 @@ from worker.settings import Settings
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone"),
+    pytest.mark.integration,
 ]
 
 
@@ -82,5 +82,5 @@ def test_worker_and_beat_on_redis_with_postgres_and_operator_claim(
 ) -> None:
     env = pipeline_env(postgres_url, redis_url)
     report = run_story(fake_feed, env, tmp_path, claim=True)
-    check_report(Path(report["path"]), "--claim-id", OPERATOR_CLAIM["id"])
+    check_report(Path(report["path"]), claim_id=OPERATOR_CLAIM["id"])
     assert_seeds_story(report, claim_id=OPERATOR_CLAIM["id"])

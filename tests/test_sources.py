@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
+from conftest import HTML, SEEDS, needs_shared
 
 from analysis.judgments import CitedSource
 from analysis.outlets import known_outlet, normalise_outlet, outlet_context, outlet_from_url
 from analysis.sources import find_sources
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "seeds"
-TRUTH = SHARED / "html" / "truth.jsonl"
+TRUTH = HTML / "truth.jsonl"
 
-needs_seeds = pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not present")
-needs_truth = pytest.mark.skipif(not TRUTH.exists(), reason="shared truth texts not present")
+needs_truth = needs_shared(TRUTH, "the real pages' truth texts (html/truth.jsonl)")
 
 JUNK = ["mashovets", "khalino", "shahed", "feminine", "iran"]
 
@@ -44,8 +41,6 @@ def _sources(text: str, **kw: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def seed_sources() -> dict[str, list[CitedSource]]:
-    if not SEEDS.exists():
-        pytest.skip("shared seeds not present")
     return _seed_sources()
 
 
@@ -120,8 +115,6 @@ def test_seed_no_junk_generic_or_own_outlet(seed_sources: dict) -> None:
 
 
 def test_seed_sources_fast() -> None:
-    if not SEEDS.exists():
-        pytest.skip("shared seeds not present")
     _seed_sources()  # warm caches
     best = 1.0
     for _ in range(3):  # best of three, so a busy machine does not fail the test

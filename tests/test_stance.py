@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FNC1, SEEDS
 
 from analysis.judgments import Stance, StanceJudgment
 from analysis.stance import StanceEngine
@@ -16,6 +17,8 @@ from analysis.stance.engine import MODEL_DIR
 from analysis.stance.fnc import fnc_score, report
 from analysis.stance.gbm import TreeEnsemble
 from analysis.stance.text import article_sentences
+
+NEEDS_FNC1 = f"needs FNC-1 training data at {FNC1} (train_bodies.csv, train_stances.csv)"
 
 CLAIM_A = "Elon Musk spoke to Putin before posting 'plan to end war' on Twitter"
 CLAIM_B = "Elon Musk spoke with Vladimir Putin before posting his Ukraine peace plan"
@@ -26,14 +29,10 @@ EXPECTED = {
     "003": Stance.DISCUSSES,
     "004": Stance.SUPPORTS,
 }
-FNC1 = Path("/work/shared/fnc1")
 
 
 def _seeds_dir() -> Path:
-    for d in (Path("/work/shared/seeds"), Path(__file__).resolve().parents[1] / "seeds"):
-        if (d / "manifest.json").exists():
-            return d
-    pytest.skip("no seeds folder")
+    return SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +89,7 @@ def test_boilerplate_is_not_evidence(
 
 def _other_bodies(n: int) -> list[str]:
     if not (FNC1 / "train_bodies.csv").exists():
-        pytest.skip("no FNC-1 data")
+        pytest.skip(NEEDS_FNC1)
     out = []
     with open(FNC1 / "train_bodies.csv", encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
@@ -155,7 +154,7 @@ def test_tree_export_matches_sklearn() -> None:
 
 def test_holdout_split_is_claim_disjoint() -> None:
     if not (FNC1 / "train_stances.csv").exists():
-        pytest.skip("no FNC-1 data")
+        pytest.skip(NEEDS_FNC1)
     from analysis.stance.fnc import claim_disjoint_split, read_fnc1_dir
 
     engine_meta = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
@@ -180,7 +179,7 @@ def test_fnc_metrics() -> None:
 
 def test_eval_cli_on_a_subset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if not (FNC1 / "train_stances.csv").exists():
-        pytest.skip("no FNC-1 data")
+        pytest.skip(NEEDS_FNC1)
     # The main CLI's parser (as `claimwatch eval fnc1`), without `main()`'s logging set-up,
     # which would bind structlog to this test's captured stdout.
     from worker.cli import build_parser

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, SEEDS
 from sqlalchemy import create_engine, text
 
@@ -17,6 +18,8 @@ from ingest.archive import load_archive
 from storage.db import get_engine, init_db, session_scope, take_lock
 from storage.models import Article, as_utc
 from worker.settings import Settings
+
+pytestmark = pytest.mark.integration  # PostgreSQL and racing processes
 
 WORKER = textwrap.dedent(
     """

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
-import pytest
+from conftest import HTML, SEEDS, needs_shared
 
 from analysis.text import STOPWORDS, clean_article_text, content_tokens, split_sentences, tokens
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "seeds"
-TRUTH = SHARED / "html" / "truth.jsonl"
+TRUTH = HTML / "truth.jsonl"
 
 
 def _seed(article_id: str) -> tuple[str, dict]:
@@ -22,8 +19,7 @@ def _seed(article_id: str) -> tuple[str, dict]:
     return (SEEDS / meta["file"]).read_text(encoding="utf-8"), meta
 
 
-needs_seeds = pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not present")
-needs_truth = pytest.mark.skipif(not TRUTH.exists(), reason="shared truth texts not present")
+needs_truth = needs_shared(TRUTH, "the real pages' truth texts (html/truth.jsonl)")
 
 
 def _nonspace(s: str) -> int:
@@ -33,7 +29,6 @@ def _nonspace(s: str) -> int:
 # --------------------------------------------------------------------------- seeds
 
 
-@needs_seeds
 def test_004_ends_before_other_news_teasers() -> None:
     text, meta = _seed("004")
     cleaned = clean_article_text(text, title=meta["title"])
@@ -52,7 +47,6 @@ def test_004_ends_before_other_news_teasers() -> None:
     assert cleaned.count("Media reports that Musk and Putin spoke") <= 1
 
 
-@needs_seeds
 def test_000_keeps_reporting_and_drops_subscription_box_and_ads() -> None:
     text, meta = _seed("000")
     cleaned = clean_article_text(text, title=meta["title"])
@@ -83,7 +77,6 @@ def test_000_keeps_reporting_and_drops_subscription_box_and_ads() -> None:
     assert all(len(p.split()) >= 10 for p in paragraphs)
 
 
-@needs_seeds
 def test_001_drops_header_and_photo_captions() -> None:
     text, meta = _seed("001")
     cleaned = clean_article_text(text, title=meta["title"])
@@ -95,7 +88,6 @@ def test_001_drops_header_and_photo_captions() -> None:
     assert cleaned.rstrip().endswith("reps for Tesla for comment.")
 
 
-@needs_seeds
 def test_002_and_003_drop_site_furniture_but_keep_newsletter_content() -> None:
     text, meta = _seed("002")
     cleaned = clean_article_text(text, title=meta["title"])
@@ -112,7 +104,6 @@ def test_002_and_003_drop_site_furniture_but_keep_newsletter_content() -> None:
     assert "including Vice and Business Insider" in cleaned
 
 
-@needs_seeds
 def test_clean_is_idempotent_and_fast_on_seeds() -> None:
     manifest = json.loads((SEEDS / "manifest.json").read_text())
     texts = [

@@ -44,6 +44,8 @@ if os.environ.get("CLAIMWATCH_SKIP_BROWSER") == "1":
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+pytestmark = pytest.mark.integration  # Chromium and the web server as a process
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

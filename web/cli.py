@@ -23,6 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from storage.db import get_engine, init_db
+    from worker.logs import uvicorn_log_config
     from worker.settings import get_settings
 
     settings = get_settings()
@@ -34,5 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers or settings.web_workers,
         log_level="info",
+        # uvicorn's lines as every other line of ours (JSON in containers), in each process.
+        log_config=uvicorn_log_config(),
     )
     return 0

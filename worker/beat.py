@@ -7,12 +7,15 @@ one stops renewing it (lock TTL: three ticks).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
 import redis
 import structlog
 from celery.beat import PersistentScheduler
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from worker.metrics import redis_client
 from worker.settings import get_settings
@@ -20,36 +23,39 @@ from worker.settings import get_settings
 log = structlog.get_logger(__name__)
 
 LOCK_KEY = "claimwatch:beat:lock"
-# Renew the lock only if we still own it; plain SET would steal it from the active beat.
-RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0
-"""
 
 
 class SingleBeatScheduler(PersistentScheduler):
-    """PersistentScheduler that ticks only while it owns the beat lock (Redis brokers)."""
+    """PersistentScheduler that ticks only while it owns the beat lock (Redis brokers).
+
+    The lock is redis-py's Lock: taken without blocking, its TTL reset at each tick while
+    this beat owns it (reacquire, an atomic check of the owner), released atomically on
+    close. Its token is this beat's owner id, so GET on the key names the active beat."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.owner = uuid.uuid4().hex
         self.redis = redis_client(get_settings().broker_url)
         self.leading = False
+        self.lock: Lock | None = None
         super().__init__(*args, **kwargs)
+        if self.redis is not None:
+            self.lock = self.redis.lock(
+                LOCK_KEY,
+                timeout=max(self.max_interval, 1.0) * 3,  # three ticks
+                blocking=False,
+                # close() may run on another thread than the ticks (worker --beat).
+                thread_local=False,
+            )
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
-        if self.redis is not None and not self._hold_lock():
+        if self.lock is not None and not self._hold_lock(self.lock):
             return min(self.max_interval, 1.0)
         return super().tick(*args, **kwargs)
 
-    def _hold_lock(self) -> bool:
-        ttl_ms = int(max(self.max_interval, 1.0) * 3000)
+    def _hold_lock(self, lock: Lock) -> bool:
         try:
-            held = bool(
-                self.redis.eval(RENEW, 1, LOCK_KEY, self.owner, ttl_ms)  # type: ignore[union-attr]
-                or self.redis.set(LOCK_KEY, self.owner, nx=True, px=ttl_ms)  # type: ignore[union-attr]
-            )
+            # Renew our own lock, else take it if it is free; never steal the active beat's.
+            held = _renewed(lock) or lock.acquire(blocking=False, token=self.owner)
         except redis.RedisError as error:
             log.warning("beat lock unavailable", error=str(error))
             held = False
@@ -59,10 +65,15 @@ class SingleBeatScheduler(PersistentScheduler):
         return held
 
     def close(self) -> None:
-        if self.redis is not None and self.leading:
-            try:
-                if self.redis.get(LOCK_KEY) == self.owner.encode():
-                    self.redis.delete(LOCK_KEY)
-            except redis.RedisError:
-                pass
+        if self.lock is not None and self.leading:
+            with contextlib.suppress(redis.RedisError):  # not ours any more, or Redis gone
+                self.lock.release()
         super().close()
+
+
+def _renewed(lock: Lock) -> bool:
+    """Reset the lock's TTL if this beat still owns it."""
+    try:
+        return lock.reacquire()
+    except LockError:  # never taken, expired, or taken over (LockNotOwnedError)
+        return False

@@ -11,7 +11,7 @@ from web.cli import add_web_commands
 from worker.cli_feeds import add_feed_commands
 from worker.cli_notify import add_notify_commands
 from worker.cli_stance import add_stance_commands
-from worker.logs import configure_logging
+from worker.logs import configure_logging, log_format
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -128,7 +128,9 @@ def _celery(argv: list[str]) -> int:
     """
     from celery.bin.celery import celery
 
-    return celery.main(args=["--app", "worker.app:app", *argv], standalone_mode=False) or 0
+    # The worker's and beat's banners are not log lines: in JSON mode, only lines of JSON.
+    quiet = ["--quiet"] if log_format() == "json" else []
+    return celery.main(args=["--app", "worker.app:app", *quiet, *argv], standalone_mode=False) or 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -118,7 +118,10 @@ def _serve(port: int, pages: list[str]) -> None:
     for page in pages:
         print(f"story page: http://127.0.0.1:{port}{page}")
     print("serving until Ctrl-C", flush=True)
-    uvicorn.run(app_from_environment(), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(
+        app_from_environment(), host="127.0.0.1", port=port, log_level="warning",
+        log_config=None,  # its loggers go to the root handler set by configure_logging
+    )
 
 
 def _wait_for(external_id: str, timeout: float, worker: subprocess.Popen[bytes]) -> Article | None:

@@ -96,7 +96,9 @@ class PipelineCollector(Collector):
         for status, count in sorted(by_status.items()):
             articles.add_metric([status], count)
         yield articles
-        reached = CounterMetricFamily(
+        # A gauge, not a counter: counted from the articles' current status, so an article
+        # that fails at a later step leaves the counts of the steps it had passed.
+        reached = GaugeMetricFamily(
             "claimwatch_articles_processed",
             "Articles that have passed each pipeline step",
             labels=["step"],
@@ -115,8 +117,9 @@ class PipelineCollector(Collector):
         for kind, count in alerts_by_kind(session):
             alerts.add_metric([kind], count)
         yield alerts
-        deliveries = CounterMetricFamily(
-            "claimwatch_deliveries", "Alert deliveries by outcome", labels=["status"]
+        # A delivery moves from pending to sent or failed: each status's count can fall.
+        deliveries = GaugeMetricFamily(
+            "claimwatch_deliveries", "Alert deliveries by status", labels=["status"]
         )
         for status, count in deliveries_by_status(session):
             deliveries.add_metric([status], count)
