@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
+from celery import shared_task
 from sqlmodel import Session, col, select
 
 from analysis.alerts import AlertDecision, PastAlert, Report, cites_for_claim
@@ -29,12 +30,12 @@ from storage.subscriptions import Delivery, Subscriber
 from tasks.articles import moved_on
 from tasks.context import engine
 from tasks.deliver import deliver
-from worker.app import RETRY_TRANSIENT, app
+from tasks.reliability import RETRY_TRANSIENT
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="tasks.alerts.decide_alerts", **RETRY_TRANSIENT)
+@shared_task(name="tasks.alerts.decide_alerts", **RETRY_TRANSIENT)
 def decide_alerts(article_id: int) -> list[int]:
     """Decide the article's alerts against the story's earlier reports, in one transaction.
 

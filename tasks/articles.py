@@ -13,13 +13,14 @@ import re
 from datetime import timedelta
 
 import structlog
-from celery import Task
+from celery import Task, shared_task
 from courlan import normalize_url
 from sqlalchemy import func, update
 from sqlmodel import Session, col, or_, select
 
 from analysis.neardup import closest_copy, signature
 from analysis.outlets import normalise_outlet, outlet_from_url
+from config.settings import get_settings
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
@@ -27,8 +28,7 @@ from ingest.schedule import Bounds, next_poll_after_failure
 from storage.db import session_scope
 from storage.models import Article, Outlet, as_utc, utcnow
 from tasks.context import engine, fetcher
-from worker.app import RETRY_TRANSIENT, app, skip_on_outage
-from worker.settings import get_settings
+from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +75,7 @@ def moved_on(article_id: int, expected: str) -> bool:
     return True
 
 
-@app.task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
 def fetch_article(article_id: int) -> None:
     if moved_on(article_id, "pending"):
         return
@@ -131,7 +131,7 @@ def _postpone(article_id: int, error: IngestError) -> bool:
     return True
 
 
-@app.task(name="tasks.articles.extract_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.articles.extract_article", **RETRY_TRANSIENT)
 def extract_article(article_id: int) -> None:
     if moved_on(article_id, "fetched"):
         return
@@ -166,7 +166,7 @@ def extract_article(article_id: int) -> None:
     dedup_article.delay(article_id)
 
 
-@app.task(name="tasks.articles.dedup_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.articles.dedup_article", **RETRY_TRANSIENT)
 def dedup_article(article_id: int) -> None:
     """Link a copy of an article seen before to it, so one report is analysed once.
 
@@ -222,7 +222,7 @@ def dedup_article(article_id: int) -> None:
     analyse_article.delay(article_id)
 
 
-@app.task(name="tasks.articles.resume_stalled")
+@shared_task(name="tasks.articles.resume_stalled")
 @skip_on_outage
 def resume_stalled() -> int:
     """Hand articles whose step has not moved on for ``stalled_after_seconds`` to a new task

@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
+from celery import shared_task
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from config.settings import Settings, get_settings
 from notify.apprise_channel import send_apprise
 from notify.filters import wants_notice
 from notify.guard import delivery_guard
@@ -27,8 +29,7 @@ from storage.db import session_scope, take_lock
 from storage.models import Feed, as_utc, utcnow
 from storage.subscriptions import Delivery, DeliveryAttempt, Notice, Subscriber, set_status
 from tasks.context import engine
-from worker.app import RETRY_TRANSIENT, app, skip_on_outage
-from worker.settings import Settings, get_settings
+from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +41,7 @@ LEASE_MARGIN = timedelta(seconds=5)
 MAX_COUNTDOWN_SECONDS = 600
 
 
-@app.task(name="tasks.deliver.deliver", bind=True, **RETRY_TRANSIENT)
+@shared_task(name="tasks.deliver.deliver", bind=True, **RETRY_TRANSIENT)
 def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
     """Make one attempt at one delivery; schedule the next if it failed."""
     settings = get_settings()
@@ -159,7 +160,7 @@ def _record(
         return retry_in
 
 
-@app.task(name="tasks.deliver.sweep_outbox")
+@shared_task(name="tasks.deliver.sweep_outbox")
 @skip_on_outage
 def sweep_outbox() -> int:
     """Re-enqueue pending deliveries whose task was lost, and send the digests now due."""
@@ -227,7 +228,7 @@ def _bundle_digests(session: Session, now: datetime) -> list[int]:
     return ids  # type: ignore[return-value]
 
 
-@app.task(name="tasks.deliver.check_operations")
+@shared_task(name="tasks.deliver.check_operations")
 @skip_on_outage
 def check_operations() -> int:
     """Raise ``feed_broken`` and ``delivery_failing`` notices, each episode once."""

@@ -13,7 +13,7 @@ import pytest
 from conftest import CHECKER, OPERATOR_CLAIM, SEEDS, run_cli
 from test_notify_webhook import SECRET, Receiver, verify
 
-from worker.cli import main
+from cli.main import main
 
 pytestmark = pytest.mark.skipif(not CHECKER.exists(), reason="../shared is not beside the clone")
 

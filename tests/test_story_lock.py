@@ -13,10 +13,10 @@ from pathlib import Path
 from conftest import ROOT, SEEDS
 from sqlalchemy import create_engine, text
 
+from config.settings import Settings
 from ingest.archive import load_archive
 from storage.db import get_engine, init_db, session_scope, take_lock
 from storage.models import Article, as_utc
-from worker.settings import Settings
 
 WORKER = textwrap.dedent(
     """

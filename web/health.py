@@ -8,7 +8,7 @@ from kombu import Connection
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from worker.metrics import redis_client, render_metrics
+from monitoring.metrics import redis_client, render_metrics
 
 router = APIRouter(tags=["health"])
 NO_STORE = {"Cache-Control": "no-store"}

@@ -14,8 +14,8 @@ import redis
 import structlog
 from celery.beat import PersistentScheduler
 
-from worker.metrics import redis_client
-from worker.settings import get_settings
+from config.settings import get_settings
+from monitoring.metrics import redis_client
 
 log = structlog.get_logger(__name__)
 

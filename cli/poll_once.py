@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
+from config.settings import get_settings
 from storage.db import session_scope
 from storage.models import Article, Feed, as_utc, utcnow
 from tasks.articles import retry_due_fetches
 from tasks.context import engine
 from tasks.feeds import chunked, poll_feeds
 from worker.app import app
-from worker.settings import get_settings
 
 
 def poll_once(*, all_feeds: bool = False) -> list[dict[str, Any]]:
