@@ -9,7 +9,7 @@ COPY . .
 # The project itself is installed editable, outside site-packages: compile it too, so no
 # container start compiles it again.
 RUN uv sync --frozen --no-dev --extra flower \
-    && .venv/bin/python -m compileall -q worker tasks storage analysis ingest notify web
+    && .venv/bin/python -m compileall -q config analysis ingest storage monitoring notify tasks worker web cli
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 claimwatch

@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 import apprise
 import urllib3.util.connection
 
+from config.settings import get_settings
 from ingest.errors import BlockedAddress, FetchError
 from ingest.guard import AddressGuard
 from notify.secrets import PLACEHOLDER
-from worker.settings import get_settings
 
 
 def delivery_guard() -> AddressGuard:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
+from celery import shared_task
 from sqlmodel import Session
 
 from analysis.alerts import AlertDecision, PastAlert, Report, cites_for_claim
@@ -18,12 +19,12 @@ from storage.models import Alert, Article, Claim, Story, as_utc, utcnow
 from tasks.articles import moved_on
 from tasks.context import engine
 from tasks.deliver import deliver
-from worker.app import RETRY_TRANSIENT, app
+from tasks.reliability import RETRY_TRANSIENT
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="tasks.alerts.decide_alerts", **RETRY_TRANSIENT)
+@shared_task(name="tasks.alerts.decide_alerts", **RETRY_TRANSIENT)
 def decide_alerts(article_id: int) -> list[int]:
     """Decide the article's alerts against the story's earlier reports, in one transaction.
 

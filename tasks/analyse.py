@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
+from celery import shared_task
 from sqlmodel import Session
 
 from analysis.judgments import StanceJudgment
@@ -18,6 +19,7 @@ from analysis.matching import (
 )
 from analysis.sources import find_sources
 from analysis.text import clean_article_text
+from config.settings import get_settings
 from ingest.extract import cap_text
 from storage.articles import outlet_name, replace_sources
 from storage.claims import claim_profiles
@@ -26,13 +28,12 @@ from storage.models import Article, Claim, StanceRecord, Story
 from storage.stories import story_of_claim
 from tasks.articles import moved_on
 from tasks.context import claim_index, engine, match_model, stance_engine
-from worker.app import RETRY_TRANSIENT, app
-from worker.settings import get_settings
+from tasks.reliability import RETRY_TRANSIENT
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
 def analyse_article(article_id: int) -> None:
     """Assign the article to a story under the story lock, judge its stance, find sources.
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from celery import Task
+from celery import Task, shared_task
 from courlan import normalize_url
 
 from analysis.neardup import closest_copy, content_hash, signature
 from analysis.outlets import normalise_outlet, outlet_from_url
+from config.settings import get_settings
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
@@ -30,8 +31,7 @@ from storage.articles import (
 from storage.db import session_scope
 from storage.models import Article, as_utc, utcnow
 from tasks.context import engine, fetcher
-from worker.app import RETRY_TRANSIENT, app, skip_on_outage
-from worker.settings import get_settings
+from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
 
 log = structlog.get_logger(__name__)
 
@@ -98,7 +98,7 @@ def moved_on(article_id: int, expected: str) -> bool:
     return True
 
 
-@app.task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
 def fetch_article(article_id: int) -> None:
     if moved_on(article_id, "pending"):
         return
@@ -154,7 +154,7 @@ def _postpone(article_id: int, error: IngestError) -> bool:
     return True
 
 
-@app.task(name="tasks.articles.extract_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.articles.extract_article", **RETRY_TRANSIENT)
 def extract_article(article_id: int) -> None:
     if moved_on(article_id, "fetched"):
         return
@@ -189,7 +189,7 @@ def extract_article(article_id: int) -> None:
     dedup_article.delay(article_id)
 
 
-@app.task(name="tasks.articles.dedup_article", **RETRY_TRANSIENT)
+@shared_task(name="tasks.articles.dedup_article", **RETRY_TRANSIENT)
 def dedup_article(article_id: int) -> None:
     """Link a copy of an article seen before to it, so one report is analysed once.
 
@@ -230,7 +230,7 @@ def dedup_article(article_id: int) -> None:
     analyse_article.delay(article_id)
 
 
-@app.task(name="tasks.articles.resume_stalled")
+@shared_task(name="tasks.articles.resume_stalled")
 @skip_on_outage
 def resume_stalled() -> int:
     """Hand articles whose step has not moved on for ``stalled_after_seconds`` to a new task

@@ -16,10 +16,10 @@ from sqlmodel import Session
 from analysis.claim_index import ClaimIndex
 from analysis.matching import MatchModel
 from analysis.stance import StanceEngine
+from config.settings import get_settings
 from ingest.fetch import Fetcher, FetchSettings
 from storage.claims import claims_after, last_claim_id
 from storage.db import get_engine, init_db
-from worker.settings import get_settings
 
 
 @lru_cache

@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
+from celery import shared_task
 
+from config.settings import Settings, get_settings
 from notify.apprise_channel import send_apprise
 from notify.guard import delivery_guard
 from notify.payload import Message, build_payload
@@ -26,8 +28,7 @@ from storage.deliveries import lease_delivery
 from storage.models import as_utc, utcnow
 from storage.subscriptions import Delivery, DeliveryAttempt, Subscriber, set_status
 from tasks.context import engine
-from worker.app import RETRY_TRANSIENT, app
-from worker.settings import Settings, get_settings
+from tasks.reliability import RETRY_TRANSIENT
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,7 @@ LEASE_MARGIN = timedelta(seconds=5)
 MAX_COUNTDOWN_SECONDS = 600
 
 
-@app.task(name="tasks.deliver.deliver", bind=True, **RETRY_TRANSIENT)
+@shared_task(name="tasks.deliver.deliver", bind=True, **RETRY_TRANSIENT)
 def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
     """Make one attempt at one delivery; schedule the next if it failed."""
     settings = get_settings()

@@ -18,8 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from config.settings import Settings, get_settings
 from ingest.errors import FetchError, IngestError
 from ingest.feeds import ParsedFeed, parse_feed
 from ingest.fetch import AsyncFetcher, FetchResult
@@ -30,8 +32,7 @@ from storage.feeds import existing_feed_ids, insert_new_articles, update_feeds
 from storage.models import Feed, as_utc, utcnow
 from tasks import articles
 from tasks.context import engine, fetcher
-from worker.app import RETRY_TRANSIENT, app, skip_on_outage
-from worker.settings import Settings, get_settings
+from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,7 @@ log = structlog.get_logger(__name__)
 POLL_LEASE = timedelta(seconds=45)
 
 
-@app.task(name="tasks.feeds.schedule_due_feeds")
+@shared_task(name="tasks.feeds.schedule_due_feeds")
 @skip_on_outage
 def schedule_due_feeds() -> int:
     """Enqueue the due feeds in batches; feeds added at run time are due at once."""
@@ -58,7 +59,7 @@ def lease_due_feeds(now: datetime) -> list[int]:
         return storage_feeds.lease_due_feeds(session, now, POLL_LEASE)
 
 
-@app.task(name="tasks.feeds.poll_feeds", **RETRY_TRANSIENT)
+@shared_task(name="tasks.feeds.poll_feeds", **RETRY_TRANSIENT)
 def poll_feeds(feed_ids: list[int]) -> dict[int, list[int]]:
     """Poll a batch of feeds; returns the new article ids per polled feed."""
     return poll_batch(feed_ids)

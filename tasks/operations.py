@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
+from celery import shared_task
 from sqlmodel import Session
 
+from config.settings import Settings, get_settings
 from notify.filters import wants_notice
 from storage.db import session_scope, take_lock
 from storage.deliveries import (
@@ -22,15 +24,14 @@ from storage.subscriptions import Delivery, Notice, Subscriber
 from tasks.context import engine
 from tasks.deliver import deliver
 from tasks.outbox import OUTBOX_LOCK
-from worker.app import app, skip_on_outage
-from worker.settings import Settings, get_settings
+from tasks.reliability import skip_on_outage
 
 log = structlog.get_logger(__name__)
 
 
 # The task keeps the name it had in tasks.deliver: beat's schedule and messages already
 # queued (or in a broker across an upgrade) call it by that name.
-@app.task(name="tasks.deliver.check_operations")
+@shared_task(name="tasks.deliver.check_operations")
 @skip_on_outage
 def check_operations() -> int:
     """Raise ``feed_broken`` and ``delivery_failing`` notices, each episode once."""

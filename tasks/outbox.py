@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
+from celery import shared_task
 from sqlmodel import Session
 
+from config.settings import get_settings
 from storage.db import session_scope, take_lock
 from storage.deliveries import active_subscribers, held_deliveries, lost_deliveries
 from storage.models import as_utc, utcnow
 from storage.subscriptions import Delivery, DeliveryAttempt
 from tasks.context import engine
 from tasks.deliver import LEASE_MARGIN, deliver
-from worker.app import app, skip_on_outage
-from worker.settings import get_settings
+from tasks.reliability import skip_on_outage
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +26,7 @@ OUTBOX_LOCK = "outbox"
 
 # The task keeps the name it had in tasks.deliver: beat's schedule and messages already
 # queued (or in a broker across an upgrade) call it by that name.
-@app.task(name="tasks.deliver.sweep_outbox")
+@shared_task(name="tasks.deliver.sweep_outbox")
 @skip_on_outage
 def sweep_outbox() -> int:
     """Re-enqueue pending deliveries whose task was lost, and send the digests now due."""

@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
+from celery import shared_task
 from sqlmodel import Session
 
 from analysis.neardup import content_hash, signature
+from config.settings import get_settings
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
@@ -26,13 +28,12 @@ from storage.models import Alert, Article, ArticleRevision, Claim, utcnow
 from tasks.analyse import analysis_body, record_sources
 from tasks.context import engine, fetcher, stance_engine
 from tasks.deliver import deliver
-from worker.app import RETRY_TRANSIENT, app, skip_on_outage
-from worker.settings import get_settings
+from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="tasks.revisions.schedule_revision_checks")
+@shared_task(name="tasks.revisions.schedule_revision_checks")
 @skip_on_outage
 def schedule_revision_checks() -> int:
     """Enqueue a check of every recent, fully processed feed article not checked lately."""
@@ -48,7 +49,7 @@ def schedule_revision_checks() -> int:
     return len(ids)
 
 
-@app.task(name="tasks.revisions.check_revision", **RETRY_TRANSIENT)
+@shared_task(name="tasks.revisions.check_revision", **RETRY_TRANSIENT)
 def check_revision(article_id: int) -> int | None:
     """Re-fetch one article; returns the new revision number when its text changed."""
     with session_scope(engine()) as session:

@@ -143,8 +143,8 @@ def claimwatch_on_both(
             monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
             cw.reset()
         yield cw
+        from config.settings import get_settings
         from storage.db import get_engine
-        from worker.settings import get_settings
 
         get_engine(get_settings().database_url).dispose()
 
@@ -160,7 +160,7 @@ def sqlite_env(tmp_path: Path) -> dict[str, str]:
 def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300) -> str:
     """Run `claimwatch ARGS` as a separate process, as an operator would; return stdout."""
     result = subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_FORMAT": "json", **env},
         cwd=cwd,
         capture_output=True,

@@ -170,8 +170,8 @@ class Claimwatch:
     """The product's own entry points, in this process."""
 
     def reset(self) -> None:
+        from config.settings import get_settings
         from tasks import context
-        from worker.settings import get_settings
 
         get_settings.cache_clear()
         context.engine.cache_clear()
@@ -187,7 +187,7 @@ class Claimwatch:
             add_feeds(session, [FeedSpec(u) for u in urls], None)
 
     def poll(self, *, all_feeds: bool = True) -> dict[str, dict[str, Any]]:
-        from worker.poll_once import poll_once
+        from cli.poll_once import poll_once
 
         return {r["url"]: r for r in poll_once(all_feeds=all_feeds)}
 

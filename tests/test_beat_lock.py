@@ -14,9 +14,9 @@ import pytest
 import redis
 from conftest import free_port
 
+from config.settings import get_settings
 from worker.app import app
 from worker.beat import LOCK_KEY, SingleBeatScheduler
-from worker.settings import get_settings
 
 
 @pytest.fixture

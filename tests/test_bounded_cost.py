@@ -17,8 +17,8 @@ from loopback import PARAGRAPHS, Claimwatch, LoopbackServer, rss, slow, static
 from processes import logs, start, stop
 from sqlalchemy import create_engine, text
 
+from config.settings import Settings
 from ingest.extract import cap_text
-from worker.settings import Settings
 
 
 def test_cap_text_cuts_at_a_line_end_and_says_so() -> None:
@@ -32,7 +32,7 @@ def test_cap_text_cuts_at_a_line_end_and_says_so() -> None:
 def test_a_long_text_is_analysed_capped_and_the_cap_recorded(
     tmp_path: Path, claimwatch: Claimwatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from worker.replay import replay
+    from cli.replay import replay
 
     monkeypatch.setenv("CLAIMWATCH_MAX_ANALYSIS_CHARS", "2000")
     claimwatch.reset()
@@ -83,7 +83,7 @@ def test_an_article_step_past_its_time_limit_fails_the_article(
     }
     server.routes["/feed.xml"] = static(rss([{"guid": "slow", "link": server.url("/a/slow")}]))
     server.routes["/a/slow"] = slow(10)
-    cli = [sys.executable, "-m", "worker.cli"]
+    cli = [sys.executable, "-m", "cli"]
     start([*cli, "feeds", "add", server.url("/feed.xml")], env, tmp_path, "add").wait(60)
     worker = start([*cli, "run", "--concurrency", "1"], env, tmp_path, "worker")
     db = create_engine(Settings(database_url=database).database_url)

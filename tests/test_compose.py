@@ -23,9 +23,9 @@ from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine, text
 from test_seeds_worker import pipeline_env
 
+from config.settings import Settings
 from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
-from worker.settings import Settings
 
 pytestmark = [
     pytest.mark.slow,

@@ -6,7 +6,7 @@ import re
 
 from conftest import ROOT
 
-from worker.settings import Settings
+from config.settings import Settings
 
 VARIABLES = {f"CLAIMWATCH_{name.upper()}" for name in Settings.model_fields}
 # Read by docker-compose.yml itself, not by claimwatch.

@@ -24,10 +24,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from test_notify_webhook import SECRET, Receiver, Reply, verify
 
+from config.settings import Settings
 from notify.webhook import new_secret
 from storage.models import Article, Claim, Feed, Outlet, StanceRecord, Story
 from storage.subscriptions import Delivery, DeliveryAttempt, Subscriber
-from worker.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -55,7 +55,7 @@ def delivery_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
 def start(args: list[str], env: dict[str, str], cwd: Path, name: str) -> subprocess.Popen:
     """A claimwatch process in its own process group, so a test can kill it whole."""
     return subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**os.environ, "PYTHONPATH": str(ROOT), "CLAIMWATCH_LOG_FORMAT": "json", **env},
         cwd=cwd,
         stdout=(cwd / f"{name}.log").open("w"),

@@ -20,7 +20,7 @@ def test_demo_tells_the_story_then_serves_its_page(tmp_path: Path) -> None:
     port = free_port()
     started = time.monotonic()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "demo", "--serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "demo", "--serve", "--port", str(port)],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

@@ -31,8 +31,8 @@ from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from config.settings import Settings
 from ingest.fakefeed import FakeFeed
-from worker.settings import Settings
 
 pytestmark = [
     pytest.mark.slow,
@@ -134,7 +134,7 @@ class Pipeline:
     def start(self, name: str) -> None:
         command = ["worker", "--concurrency", "2"] if name == "worker" else ["beat"]
         self.processes[name] = start(
-            [sys.executable, "-m", "worker.cli", *command], self.env, self.cwd,
+            [sys.executable, "-m", "cli", *command], self.env, self.cwd,
             f"{name}-{self.restarts[name]}",
         )
 

@@ -16,7 +16,7 @@ from loopback import (
     status,
 )
 
-from worker.cli import main
+from cli.main import main
 
 
 def cli(capfd: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -20,7 +20,7 @@ CLAIM = "A zoo in Denmark released a lion into the city"
 
 def claimwatch(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "cli", *args], cwd=ROOT, capture_output=True, text=True,
         timeout=600,
     )
 

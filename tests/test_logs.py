@@ -12,9 +12,9 @@ import pytest
 import structlog
 import uvicorn
 
+from config.settings import get_settings
 from worker import logs
 from worker.app import app as celery_app
-from worker.settings import get_settings
 
 
 @pytest.fixture

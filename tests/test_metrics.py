@@ -7,8 +7,8 @@ from pathlib import Path
 import redis
 from conftest import SEEDS, run_cli
 
+from monitoring.metrics import record_task, render_metrics
 from storage.db import get_engine
-from worker.metrics import record_task, render_metrics
 
 
 def test_metrics_count_the_replayed_story_and_the_task_timings(

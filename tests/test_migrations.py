@@ -6,9 +6,9 @@ from pathlib import Path
 
 from alembic import command
 
+from config.settings import Settings
 from storage.db import get_engine, init_db
 from storage.migrate import alembic_config
-from worker.settings import Settings
 
 
 def test_upgrade_head_on_empty_postgres_leaves_no_pending_diff(postgres_url: str) -> None:

@@ -16,6 +16,7 @@ from loopback import Claimwatch
 from test_notify_webhook import Receiver, Reply
 from test_web_support import TOKEN, client_for
 
+from cli.main import main
 from ingest.guard import AddressGuard
 from notify.apprise_channel import send_apprise
 from notify.guard import guarded_sockets
@@ -23,7 +24,6 @@ from notify.payload import NoticeView
 from notify.subscribing import SubscriptionError, new_subscriber
 from storage.db import session_scope
 from storage.subscriptions import Delivery, DeliveryAttempt, Notice, Subscriber
-from worker.cli import main
 
 REFUSED = [
     "http://127.0.0.1:6379/",
@@ -60,7 +60,7 @@ def test_the_allow_list_and_services_without_a_host_are_accepted() -> None:
 
 @pytest.fixture
 def no_allow_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from worker.settings import get_settings
+    from config.settings import get_settings
 
     monkeypatch.delenv("CLAIMWATCH_ALLOWED_NETWORKS", raising=False)
     get_settings.cache_clear()

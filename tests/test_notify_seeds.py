@@ -13,7 +13,7 @@ import pytest
 from conftest import OPERATOR_CLAIM, SEEDS, check_report, run_cli
 from test_notify_webhook import SECRET, Receiver, verify
 
-from worker.cli import main
+from cli.main import main
 
 
 @pytest.mark.integration

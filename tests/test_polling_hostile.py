@@ -50,9 +50,9 @@ def test_hostile_feeds_keep_their_trouble_to_themselves(
     server: LoopbackServer, claimwatch_on_both: Claimwatch
 ) -> None:
     claimwatch = claimwatch_on_both
+    from config.settings import get_settings
     from storage.db import get_engine
     from storage.models import Article, Feed
-    from worker.settings import get_settings
 
     postgres = get_engine(get_settings().database_url).dialect.name == "postgresql"
     feeds = hostile_feeds(server)

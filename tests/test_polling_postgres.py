@@ -24,8 +24,8 @@ def claimwatch(
         monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", postgres_url)
         cw.reset()
         yield cw
+        from config.settings import get_settings
         from storage.db import get_engine
-        from worker.settings import get_settings
 
         get_engine(get_settings().database_url).dispose()
 

@@ -75,7 +75,7 @@ def write_mixed(path: Path) -> dict[int, str]:
 def test_every_good_line_is_replayed_and_every_bad_one_reported(
     tmp_path: Path, claimwatch_on_both: Claimwatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from worker.cli import main
+    from cli.main import main
 
     source, report_path = tmp_path / "mixed.jsonl", tmp_path / "report.json"
     expected = write_mixed(source)
@@ -103,9 +103,9 @@ def test_every_good_line_is_replayed_and_every_bad_one_reported(
 def test_an_id_the_database_refuses_is_reported_by_line(
     tmp_path: Path, claimwatch_on_both: Claimwatch
 ) -> None:
+    from cli.main import main
+    from config.settings import get_settings
     from storage.db import get_engine
-    from worker.cli import main
-    from worker.settings import get_settings
 
     source, report_path = tmp_path / "long.jsonl", tmp_path / "report.json"
     source.write_text("\n".join(json.dumps(r) for r in [

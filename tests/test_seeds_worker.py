@@ -16,8 +16,8 @@ from processes import start, stop, wait_decided
 from seeds_expectations import SEED_IDS, assert_seeds_story
 from sqlalchemy import create_engine
 
+from config.settings import Settings
 from ingest.fakefeed import FakeFeed
-from worker.settings import Settings
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,7 +54,7 @@ def run_story(feed: FakeFeed, env: dict[str, str], tmp_path: Path, claim: bool) 
             ["claims", "add", OPERATOR_CLAIM["text"], "--id", OPERATOR_CLAIM["id"]], env, tmp_path
         )
     worker = start(
-        [sys.executable, "-m", "worker.cli", "run", "--concurrency", "2"], env, tmp_path, "worker"
+        [sys.executable, "-m", "cli", "run", "--concurrency", "2"], env, tmp_path, "worker"
     )
     try:
         publish_one_by_one(feed, env, [worker], tmp_path)

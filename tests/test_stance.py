@@ -182,7 +182,7 @@ def test_eval_cli_on_a_subset(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         pytest.skip(NEEDS_FNC1)
     # The main CLI's parser (as `claimwatch eval fnc1`), without `main()`'s logging set-up,
     # which would bind structlog to this test's captured stdout.
-    from worker.cli import build_parser
+    from cli.main import build_parser
 
     with open(FNC1 / "train_stances.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))[:301]

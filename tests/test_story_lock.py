@@ -14,10 +14,10 @@ import pytest
 from conftest import ROOT, SEEDS
 from sqlalchemy import create_engine, text
 
+from config.settings import Settings
 from ingest.archive import load_archive
 from storage.db import get_engine, init_db, session_scope, take_lock
 from storage.models import Article, as_utc
-from worker.settings import Settings
 
 pytestmark = pytest.mark.integration  # PostgreSQL and racing processes
 

@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CLAIMWATCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "web", "--port", str(port)],
+        [sys.executable, "-m", "cli", "web", "--port", str(port)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from test_web_support import client_for
 
-from worker.settings import Settings
+from config.settings import Settings
 
 MAX_STATEMENTS = 3
 OTHER_STORIES = [

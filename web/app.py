@@ -10,10 +10,10 @@ import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from config.settings import get_settings
 from storage.db import get_engine, init_db
 from web import api, atom, health, pages
 from web.caching import ETagMiddleware
-from worker.settings import get_settings
 
 CookieSecure = Literal["auto", "true", "false"]
 

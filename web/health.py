@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse, Response
 from kombu import Connection
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from monitoring.metrics import redis_client, render_metrics
 from storage.db import ping
-from worker.metrics import redis_client, render_metrics
 
 router = APIRouter(tags=["health"])
 NO_STORE = {"Cache-Control": "no-store"}

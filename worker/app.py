@@ -2,63 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
-
-import kombu.exceptions
-import redis.exceptions
-import sqlalchemy.exc
-import structlog
 from celery import Celery
 
-from worker.metrics import install_task_timing, redis_client
-from worker.settings import get_settings
-
-log = structlog.get_logger(__name__)
-
-# What a broker or database being restarted, failed over or briefly unreachable raises. A
-# pipeline step meeting one retries itself with backoff (Celery logs one "Retry in Ns"
-# line, no traceback); when even the retry cannot be published, the stall sweep
-# (tasks.articles.resume_stalled) takes the article up again.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    kombu.exceptions.OperationalError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-)
-# Options for pipeline tasks: 20 retries, waiting up to 1, 2, 4, 8, then 15 s (jittered), so
-# an outage of a few minutes is ridden out; after that the stall sweep takes over.
-RETRY_TRANSIENT: dict[str, Any] = {
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": 1,
-    "retry_backoff_max": 15,
-    "retry_jitter": True,
-    "max_retries": 20,
-}
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def skip_on_outage(sweep: Callable[P, R]) -> Callable[P, R | None]:
-    """For periodic sweeps: an outage is one warning line, and the next tick is the retry."""
-
-    @functools.wraps(sweep)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R | None:
-        try:
-            return sweep(*args, **kwargs)
-        except TRANSIENT_ERRORS as error:
-            log.warning(
-                "sweep skipped: database or broker unavailable, the next tick retries",
-                sweep=sweep.__name__,
-                error_type=type(error).__name__,
-                error=str(error).splitlines()[0] if str(error) else "",
-            )
-            return None
-
-    return run
+from config.settings import get_settings
+from monitoring.metrics import install_task_timing, redis_client
 
 TASK_MODULES = [
     "tasks.feeds",
@@ -130,3 +77,6 @@ def create_app() -> Celery:
 
 
 app = create_app()
+# The tasks are declared with ``shared_task`` and call one another through the current app:
+# this one, in every thread (web server threads, the demo's feed, replay's eager mode).
+app.set_default()

@@ -17,8 +17,8 @@ from celery.beat import PersistentScheduler
 from redis.exceptions import LockError
 from redis.lock import Lock
 
-from worker.metrics import redis_client
-from worker.settings import get_settings
+from config.settings import get_settings
+from monitoring.metrics import redis_client
 
 log = structlog.get_logger(__name__)
 

@@ -44,7 +44,7 @@ def replay(stream: Stream, folder: Path) -> tuple[dict, float]:
         "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{folder / (stream.name + '-broker.sqlite')}",
         "CLAIMWATCH_LOG_LEVEL": "WARNING",
     }
-    cmd = [sys.executable, "-m", "worker.cli", "replay", str(items), "--claims", str(claims),
+    cmd = [sys.executable, "-m", "cli", "replay", str(items), "--claims", str(claims),
            "--report", str(report)]
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL)

@@ -34,9 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CLAIMWATCH = [sys.executable, "-c", "import sys; from worker.cli import main; sys.exit(main())"]
-if (ROOT / "cli" / "main.py").exists():  # the command-line package, where it lives
-    CLAIMWATCH = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())"]
+CLAIMWATCH = [sys.executable, "-m", "cli"]
 TRAFILATURA_LOOP = (
     "import json, sys, trafilatura\n"
     "for line in open(sys.argv[1], encoding='utf-8'):\n"

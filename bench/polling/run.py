@@ -127,11 +127,11 @@ def claimwatch_poll(pool: ProcessPoolExecutor | None) -> tuple[float, int]:
     """The beat sweep's work (lease the due feeds, batch them), then the workers' poll tasks."""
     from sqlmodel import update
 
+    from config.settings import get_settings
     from storage.db import session_scope
     from storage.models import Feed, utcnow
     from tasks.context import engine
     from tasks.feeds import chunked, lease_due_feeds
-    from worker.settings import get_settings
 
     with session_scope(engine()) as session:  # every feed due now (not timed)
         session.exec(update(Feed).values(next_poll_at=utcnow()))
@@ -164,12 +164,12 @@ def main() -> None:
     })
     from sqlmodel import func, select
 
+    from config.logs import configure_logging
     from ingest.feedlist import FeedSpec
     from storage.db import session_scope
     from storage.feeds import add_feeds
     from storage.models import Feed
     from tasks.context import engine
-    from worker.logs import configure_logging
 
     configure_logging("WARNING")
     nginx, port = start_nginx(tmp)

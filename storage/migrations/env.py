@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import storage  # noqa: F401  (registers every table)
+from config.settings import get_settings
 from storage.db import get_engine
-from worker.settings import get_settings
 
 MIGRATION_LOCK = 7_141_521_001
 

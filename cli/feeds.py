@@ -155,7 +155,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _poll_once(args: argparse.Namespace) -> int:
-    from worker.poll_once import poll_once
+    from cli.poll_once import poll_once
 
     results = poll_once(all_feeds=args.all)
     if args.json:

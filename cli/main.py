@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from web.cli import add_web_commands
-from worker.cli_feeds import add_feed_commands
-from worker.cli_notify import add_notify_commands
-from worker.cli_stance import add_stance_commands
-from worker.logs import configure_logging, log_format
+from cli.feeds import add_feed_commands
+from cli.notify import add_notify_commands
+from cli.stance import add_stance_commands
+from cli.web import add_web_commands
+from config.logs import configure_logging, log_format
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from worker.demo import run_demo
+    from cli.demo import run_demo
 
     return run_demo(
         args.seeds,
@@ -154,9 +154,9 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from cli.replay import replay
+    from cli.summary import report_summary
     from ingest.errors import IngestError
-    from worker.replay import replay
-    from worker.summary import report_summary
 
     def progress(done: int, total: int) -> None:
         if total >= 20 and (done % max(total // 10, 1) == 0 or done == total):

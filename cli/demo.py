@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from cli.summary import alert_block, article_line, story_block
+from config.settings import get_settings
 from ingest.archive import load_archive
 from ingest.fakefeed import FakeFeed
 from ingest.feedlist import FeedSpec
@@ -24,8 +26,6 @@ from storage.db import session_scope
 from storage.feeds import add_feeds
 from storage.models import Article
 from storage.report import build_report
-from worker.settings import get_settings
-from worker.summary import alert_block, article_line, story_block
 
 DONE = ("decided", "failed", "duplicate")
 
@@ -60,7 +60,7 @@ def run_demo(
     print(f"fake feed: {feed.url} ({len(items)} articles, published one by one)")
     print(f"data: {data.resolve()}\nstarting a Celery worker with beat ...\n")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "run", "--concurrency", "2"],
+        [sys.executable, "-m", "cli", "run", "--concurrency", "2"],
         cwd=data,
         env={**os.environ, "CLAIMWATCH_LOG_FORMAT": "json", "PYTHONPATH": _project_path()},
         stdout=subprocess.DEVNULL,

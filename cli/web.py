@@ -22,9 +22,9 @@ def _serve(args: argparse.Namespace) -> int:
     thread at a time, so only processes use more than one core."""
     import uvicorn
 
+    from config.logs import uvicorn_log_config
+    from config.settings import get_settings
     from storage.db import get_engine, init_db
-    from worker.logs import uvicorn_log_config
-    from worker.settings import get_settings
 
     settings = get_settings()
     init_db(get_engine(settings.database_url))

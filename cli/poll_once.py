@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from config.settings import get_settings
 from storage.articles import article_errors, count_by_status_among
 from storage.db import session_scope
 from storage.feeds import pollable_feed_ids
@@ -20,7 +21,6 @@ from tasks.articles import retry_due_fetches
 from tasks.context import engine
 from tasks.feeds import chunked, poll_feeds
 from worker.app import app
-from worker.settings import get_settings
 
 
 def poll_once(*, all_feeds: bool = False) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-from worker.settings import get_settings
+from config.settings import get_settings
 
 # The process's own stderr: Celery redirects sys.stderr into logging (which would loop back
 # here) and test runners swap it for buffers that close; the file descriptor stays.

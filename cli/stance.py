@@ -1,7 +1,7 @@
 """`claimwatch train stance|headline|matcher` and `claimwatch eval fnc1|pairs`: reproduce and
 measure the shipped judgment models.
 
-Registered in the main CLI (`worker/cli.py`) with `add_stance_commands(subparsers)`; the
+Registered in the main CLI (`cli/main.py`) with `add_stance_commands(subparsers)`; the
 commands need no settings, database or broker.
 """
 

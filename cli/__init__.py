@@ -1,0 +1,1 @@
+"""cli package: the ``claimwatch`` command, the demo and replay; the top layer."""
