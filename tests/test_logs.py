@@ -12,8 +12,8 @@ import pytest
 import structlog
 import uvicorn
 
+from config import logs
 from config.settings import get_settings
-from worker import logs
 from worker.app import app as celery_app
 
 
