@@ -20,13 +20,13 @@ from storage.models import Feed, iso_utc, utcnow
 from tasks.articles import retry_due_fetches
 from tasks.context import engine
 from tasks.feeds import chunked, poll_feeds
-from worker.app import app
+from worker.app import run_tasks_inline
 
 
 def poll_once(*, all_feeds: bool = False) -> list[dict[str, Any]]:
     """Poll due feeds (with ``all_feeds`` every feed not backing off); one summary per due
     feed (with ``all_feeds`` per feed, ``polled`` false for those left to wait)."""
-    app.conf.task_always_eager = True
+    run_tasks_inline()
     now = utcnow()
     with session_scope(engine()) as session:
         listed, ids = pollable_feed_ids(session, now, all_feeds=all_feeds)

@@ -28,7 +28,7 @@ from storage.models import Article, as_utc
 from storage.report import build_report
 from tasks import articles as article_tasks
 from tasks.context import engine
-from worker.app import app
+from worker.app import run_tasks_inline
 
 log = structlog.get_logger(__name__)
 
@@ -60,8 +60,7 @@ def replay(
 
     The report is DESIGN.md's, plus ``errors``: the lines not replayed, by line number.
     """
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    run_tasks_inline(propagate=True)
     archive = read_archive(path)
     if claims_file is not None:
         define_claims(load_claims(claims_file))

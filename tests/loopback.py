@@ -158,6 +158,7 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clai
     from worker.app import app
 
     eager = app.conf.task_always_eager
+    app.set_current()  # tasks are shared tasks: they go to the current app
     try:
         yield cw
     finally:

@@ -140,7 +140,7 @@ def write_story(db: Engine) -> list[int]:
 
 def decide(broker_url: str, db: Engine, article_id: int, cwd: Path) -> None:
     """Have the worker decide the article's alerts, as the analyse step would ask it to."""
-    with Celery(broker=broker_url) as client:
+    with Celery(broker=broker_url, set_as_current=False) as client:
         client.send_task("tasks.alerts.decide_alerts", args=[article_id])
 
     def decided() -> bool:

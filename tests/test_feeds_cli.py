@@ -174,6 +174,8 @@ def test_beat_picks_up_feeds_added_at_run_time(
     from worker.app import app
 
     app.conf.task_always_eager = True
+
+    app.set_current()
     server.routes["/late.xml"] = static(rss([{"guid": "1", "title": "Late"}]))
     assert schedule_due_feeds() == 0
     claimwatch.add(server.url("/late.xml"))  # while "running"

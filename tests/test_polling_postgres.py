@@ -36,6 +36,8 @@ def test_batch_polling_on_postgres(server: LoopbackServer, claimwatch: Claimwatc
     from worker.app import app
 
     app.conf.task_always_eager = True
+
+    app.set_current()
     items = [{"guid": f"g{i}", "title": f"Entry {i}"} for i in range(3)]  # no links: no fetch
     server.routes["/a.xml"] = static(rss(items))
     server.routes["/b.xml"] = static(rss(items[:1]))

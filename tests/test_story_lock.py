@@ -26,6 +26,7 @@ WORKER = textwrap.dedent(
     import sys
     from worker.app import app
     app.conf.task_always_eager = True
+    app.set_current()
     from tasks.analyse import analyse_article
     for article_id in map(int, sys.argv[1:]):
         analyse_article(article_id)

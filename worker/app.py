@@ -80,3 +80,12 @@ app = create_app()
 # The tasks are declared with ``shared_task`` and call one another through the current app:
 # this one, in every thread (web server threads, the demo's feed, replay's eager mode).
 app.set_default()
+
+
+def run_tasks_inline(*, propagate: bool = False) -> None:
+    """Run every task in this process the moment it is enqueued (replay, poll-once). Tasks
+    are shared tasks and go to the current app, so this app is made the current one: a
+    Celery client made elsewhere in the process must not take its place."""
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = propagate
+    app.set_current()
