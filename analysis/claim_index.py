@@ -25,6 +25,7 @@ class ClaimIndex:
         self._weight = weight
         self._postings: dict[str, dict[int, float]] = defaultdict(dict)
         self._vectors: dict[int, dict[str, float]] = {}
+        self.newest = 0  # the highest claim id ever indexed
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -39,6 +40,7 @@ class ClaimIndex:
         for stem, value in vector.items():
             self._postings[stem][claim_id] = value
         self._vectors[claim_id] = vector
+        self.newest = max(self.newest, claim_id)
 
     def remove(self, claim_id: int) -> None:
         for stem in self._vectors.pop(claim_id, {}):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.judgments import StanceJudgment
+from analysis.judgments import CitedSource, StanceJudgment
 from analysis.matching import (
+    ArticleEntities,
     Candidate,
+    Match,
     article_entities,
     article_kind,
     claim_from_headline,
@@ -22,7 +25,7 @@ from analysis.text import clean_article_text
 from config.settings import get_settings
 from ingest.extract import cap_text
 from storage.articles import outlet_name, replace_sources
-from storage.claims import claim_profiles
+from storage.claims import claim_profiles, claims_after
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
 from storage.models import Article, Claim, StanceRecord, Story
 from storage.stories import story_of_claim
@@ -33,63 +36,68 @@ from tasks.reliability import RETRY_TRANSIENT
 log = structlog.get_logger(__name__)
 
 
+@dataclass
+class _Reading:
+    """What the article says, worked out without any lock: the claim it belongs to (or the
+    claim a story of its own would have), its stance and the sources it cites."""
+
+    match: Match | None
+    claim_text: str
+    claim_keys: list[str]  # who a new story's claim is about; empty when it matched
+    judgment: StanceJudgment
+    entities: ArticleEntities
+    sources: list[CitedSource]
+    capped: str | None
+    claims_seen: int  # the newest claim the decision considered
+
+
 @shared_task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
 def analyse_article(article_id: int) -> None:
-    """Assign the article to a story under the story lock, judge its stance, find sources.
+    """Judge the article without holding any lock, then assign it to a story under the
+    story lock, held only for the writes.
 
-    The lock makes story assignment safe when several workers analyse at once: the second
-    worker sees the story the first one created.
+    Under the lock the decision is checked against claims opened meanwhile: when another
+    worker opened a story since, the article is judged again there, so two workers never
+    open two stories for one event.
     """
     from tasks.alerts import decide_alerts
 
     if moved_on(article_id, "deduplicated"):
         return
     with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        if article is None or article.status != "deduplicated":
+            return
+        reading = _read(session, article)
+    with session_scope(engine()) as session:
         take_lock(session, STORY_ASSIGNMENT)
         article = session.get(Article, article_id)
         if article is None or article.status != "deduplicated":
             return
-        title = article.title or ""
-        body = analysis_body(article, article.text or "")
-        judgments: dict[str, StanceJudgment] = {}
-
-        def judge(claim: str) -> StanceJudgment:
-            if claim not in judgments:
-                judgments[claim] = stance_engine().judge(claim, title, body)
-            return judgments[claim]
-
+        if claims_after(session, reading.claims_seen):
+            reading = _read(session, article)
+        if reading.capped and reading.capped not in article.problems:
+            article.problems = [*article.problems, reading.capped]
         when = article.published_at or article.discovered_at
-        entities = article_entities(title, body)
-        window = timedelta(days=get_settings().story_window_days)
-        match = match_claim(
-            entities,
-            when,
-            _candidates(session, title, body),
-            lambda claim: judge(claim).related,
-            model=match_model(),
-            window=window,
-            kind=article_kind(title, body),
-        )
-        if match is not None:
-            claim = session.get(Claim, match.claim_id)
+        if reading.match is not None:
+            claim = session.get(Claim, reading.match.claim_id)
             assert claim is not None
             story = story_of_claim(session, claim.id)  # type: ignore[arg-type]
         else:
-            text = claim_from_headline(title) or body[:200]
             claim = Claim(
-                text=text,
+                text=reading.claim_text,
                 origin="headline",
-                entity_keys=sorted(key_entities(f"{text}\n{body}")),
+                entity_keys=reading.claim_keys,
             )
             session.add(claim)
             session.flush()
             story = None
         if story is None:
-            story = Story(claim_id=claim.id, title=title or claim.text, created_at=when)  # type: ignore[arg-type]
+            story = Story(claim_id=claim.id, title=article.title or claim.text, created_at=when)  # type: ignore[arg-type]
             story.last_activity_at = when
             session.add(story)
             session.flush()
-        judgment = judge(claim.text)
+        judgment = reading.judgment
         session.add(
             StanceRecord(
                 article_id=article_id,
@@ -100,32 +108,65 @@ def analyse_article(article_id: int) -> None:
                 evidence=list(judgment.evidence),
             )
         )
-        record_sources(session, article_id, body, title, outlet_name(session, article))
-        story.entity_keys = sorted(set(story.entity_keys) | entities.named)
+        replace_sources(session, article_id, reading.sources)
+        story.entity_keys = sorted(set(story.entity_keys) | reading.entities.named)
         story.last_activity_at = max(story.last_activity_at, when)
         article.story_id, article.status = story.id, "analysed"
-        story_id, stance = story.id, judgment.stance
+        story_id = story.id
     log.info(
         "article analysed",
         article_id=article_id,
         story_id=story_id,
-        new_story=match is None,
-        stance=stance.value,
+        new_story=reading.match is None,
+        stance=judgment.stance.value,
         score=round(judgment.score, 3),
     )
     decide_alerts.delay(article_id)
 
 
-def _candidates(session: Session, title: str, body: str) -> list[Candidate]:
-    """The open claims most like the article, from this process's claim index."""
+def _read(session: Session, article: Article) -> _Reading:
+    """Match, stance and sources of the article against the claims stored now; reads only."""
+    title = article.title or ""
+    text, capped = cap_text(article.text or "", get_settings().max_analysis_chars)
+    body = clean_article_text(text, title=title)
+    judgments: dict[str, StanceJudgment] = {}
+
+    def judge(claim: str) -> StanceJudgment:
+        if claim not in judgments:
+            judgments[claim] = stance_engine().judge(claim, title, body)
+        return judgments[claim]
+
     index = claim_index(session)
     found = index.search(f"{title}\n{body}", 2 * match_model().candidates)
     profiles = claim_profiles(session, [claim_id for claim_id, _ in found])
-    return [
+    candidates = [
         Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
         for c, cos in found
         if c in profiles
     ]
+    entities = article_entities(title, body)
+    match = match_claim(
+        entities,
+        article.published_at or article.discovered_at,
+        candidates,
+        lambda claim: judge(claim).related,
+        model=match_model(),
+        window=timedelta(days=get_settings().story_window_days),
+        kind=article_kind(title, body),
+    )
+    claim_text = profiles[match.claim_id].claim if match else (
+        claim_from_headline(title) or body[:200]
+    )
+    return _Reading(
+        match=match,
+        claim_text=claim_text,
+        claim_keys=[] if match else sorted(key_entities(f"{claim_text}\n{body}")),
+        judgment=judge(claim_text),
+        entities=entities,
+        sources=find_sources(body, title=title, outlet=outlet_name(session, article)),
+        capped=capped,
+        claims_seen=index.newest,
+    )
 
 
 def analysis_body(article: Article, text: str) -> str:
