@@ -11,7 +11,8 @@
    article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
    start-up and the first article's index build cancel out.
 
-Usage: .venv/bin/python bench/pipeline/run.py [--shared DIR] [--pages N] [--skip-workers]
+Usage: .venv/bin/python bench/pipeline/run.py [--shared DIR] [--pages N] [--articles N]
+       [--skip-replay] [--skip-workers]
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def workers(shared: Path, folder: Path, count: int) -> None:
 
 ENQUEUE = """
 import sys, json
+import worker.app  # the tasks are shared tasks: they go to the app configured here
 from datetime import datetime, timedelta, timezone
 from storage.db import session_scope
 from storage.models import Article
@@ -189,8 +191,8 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
                                     "('decided', 'failed', 'duplicate')").fetchone()[0]
                 if not left:
                     break
-                if time.perf_counter() - start > 900:
-                    raise RuntimeError(f"{left} articles not done in 900 s")
+                if time.perf_counter() - start > 600:
+                    raise RuntimeError(f"{left} articles not done in 600 s")
                 time.sleep(0.2)
         return len(articles) / (time.perf_counter() - start)
     finally:
@@ -244,9 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=200, help="for the worker figures")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip-workers", action="store_true")
+    ap.add_argument("--skip-replay", action="store_true")
     args = ap.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="claimwatch-pipeline-"))
-    replay_vs_trafilatura(args.shared, folder, args.pages, args.rounds)
+    if not args.skip_replay:
+        replay_vs_trafilatura(args.shared, folder, args.pages, args.rounds)
     if not args.skip_workers:
         workers(args.shared, folder, args.articles)
     stories_scaling(args.shared, folder, 60)
