@@ -72,14 +72,15 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> float:
 
 
 def closest_copy(
-    sig: Sequence[int], candidates: Iterable[tuple[int, Sequence[int]]], threshold: float
+    sig: Sequence[int], candidates: Iterable[tuple[int, Sequence[int] | None]], threshold: float
 ) -> NearMatch | None:
     """The most similar candidate (id, signature) at or above ``threshold``; ties go to the
-    lowest id (the earliest article)."""
+    lowest id (the earliest article). A candidate still without a signature (another worker
+    has it in hand; PostgreSQL's JSON keeps a missing one as ``null``) is passed over."""
     ids: list[int] = []
     rows: list[Sequence[int]] = []
     for article_id, other in candidates:
-        if len(other) == len(sig):
+        if other is not None and len(other) == len(sig):
             ids.append(article_id)
             rows.append(other)
     if not rows:

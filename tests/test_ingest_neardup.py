@@ -47,3 +47,10 @@ def test_short_and_empty_texts() -> None:
     assert signature("") is None and signature("  ...  ") is None
     assert shingles("two words") == {"two words"}
     assert similarity(signature("two words"), signature("Two, words!")) == 1.0
+
+
+def test_a_candidate_still_without_a_signature_is_passed_over() -> None:
+    sig = signature(WIRE)
+    match = closest_copy(sig, [(1, None), (2, sig)], 0.6)
+    assert match is not None and match.article_id == 2
+    assert closest_copy(sig, [(1, None)], 0.6) is None
