@@ -22,7 +22,8 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
 from analysis.stance import StanceEngine  # noqa: E402
 
@@ -33,7 +34,7 @@ def _rss_mb() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--fnc1", type=Path, default=Path("/work/shared/fnc1"))
+    ap.add_argument("--fnc1", type=Path, default=ROOT.parent / "shared" / "fnc1")
     ap.add_argument("--pairs", type=int, default=3000, help="pairs to time")
     args = ap.parse_args(argv)
 
