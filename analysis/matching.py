@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from analysis.claim_index import ClaimIndex
 from analysis.entities import EntityIndex, analyse_entities
 
 
@@ -171,6 +172,24 @@ def match_features(
         float(candidate.cosine >= best_other_cosine),
         candidate.cosine - best_other_cosine,
         float(profile.operator),
+    ]
+
+
+def find_candidates(
+    index: ClaimIndex,
+    title: str,
+    body: str,
+    profiles_of: Callable[[list[int]], Mapping[int, ClaimProfile]],
+    k: int,
+) -> list[Candidate]:
+    """The `k` claims the index finds most like the article, with their similarities to it
+    and to its headline; `profiles_of(ids)` gives their profiles (unknown ids are dropped)."""
+    found = index.search(f"{title}\n{body}", k)
+    profiles = profiles_of([claim_id for claim_id, _ in found])
+    return [
+        Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
+        for c, cos in found
+        if c in profiles
     ]
 
 

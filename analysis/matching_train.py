@@ -25,11 +25,11 @@ from analysis.matching import (
     FEATURES,
     MODEL_FILE,
     ArticleEntities,
-    Candidate,
     ClaimProfile,
     article_entities,
     article_kind,
     claim_from_headline,
+    find_candidates,
     key_entities,
     match_features,
 )
@@ -71,11 +71,7 @@ def stream_rows(stream: Stream, engine: StanceEngine) -> tuple[list[Row], int]:
         title, body = item.get("title") or "", item.get("text") or ""
         when = datetime.fromisoformat(item["published_at"])
         entities = article_entities(title, body)
-        found = index.search(f"{title}\n{body}", CANDIDATES)
-        candidates = [
-            Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
-            for c, cos in found
-        ]
+        candidates = find_candidates(index, title, body, lambda _: profiles, CANDIDATES)
         judged = engine.judge_many([(c.profile.claim, title, body) for c in candidates])
         event = stream.gold_story[item["id"]]
         for c, j in zip(candidates, judged, strict=True):

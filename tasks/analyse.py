@@ -12,11 +12,11 @@ from sqlmodel import Session
 from analysis.judgments import CitedSource, StanceJudgment
 from analysis.matching import (
     ArticleEntities,
-    Candidate,
     Match,
     article_entities,
     article_kind,
     claim_from_headline,
+    find_candidates,
     key_entities,
     match_claim,
 )
@@ -127,8 +127,7 @@ def analyse_article(article_id: int) -> None:
 def _read(session: Session, article: Article) -> _Reading:
     """Match, stance and sources of the article against the claims stored now; reads only."""
     title = article.title or ""
-    text, capped = cap_text(article.text or "", get_settings().max_analysis_chars)
-    body = clean_article_text(text, title=title)
+    body, capped = _readable(title, article.text or "")
     judgments: dict[str, StanceJudgment] = {}
 
     def judge(claim: str) -> StanceJudgment:
@@ -137,13 +136,11 @@ def _read(session: Session, article: Article) -> _Reading:
         return judgments[claim]
 
     index = claim_index(session)
-    found = index.search(f"{title}\n{body}", 2 * match_model().candidates)
-    profiles = claim_profiles(session, [claim_id for claim_id, _ in found])
-    candidates = [
-        Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
-        for c, cos in found
-        if c in profiles
-    ]
+    candidates = find_candidates(
+        index, title, body, lambda ids: claim_profiles(session, ids),
+        2 * match_model().candidates,
+    )
+    profiles = {c.profile.claim_id: c.profile for c in candidates}
     entities = article_entities(title, body)
     match = match_claim(
         entities,
@@ -169,14 +166,20 @@ def _read(session: Session, article: Article) -> _Reading:
     )
 
 
-def analysis_body(article: Article, text: str) -> str:
-    """The text analysis reads: capped (its cost grows with length), the cap recorded
-    among the article's problems, then cleaned of page furniture."""
+def _readable(title: str, text: str) -> tuple[str, str | None]:
+    """The text analysis reads, capped (its cost grows with length) and cleaned of page
+    furniture, and the problem to record when it was capped."""
     text, capped = cap_text(text, get_settings().max_analysis_chars)
+    return clean_article_text(text, title=title), capped
+
+
+def analysis_body(article: Article, text: str) -> str:
+    """`_readable`'s text, with the cap recorded among the article's problems."""
+    body, capped = _readable(article.title or "", text)
     if capped and capped not in article.problems:
         article.problems = [*article.problems, capped]
         log.warning("analysis text capped", article_id=article.id, problem=capped)
-    return clean_article_text(text, title=article.title or "")
+    return body
 
 
 def record_sources(

@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.claim_index import ClaimIndex  # noqa: E402
 from analysis.matching import (  # noqa: E402
-    Candidate,
     ClaimProfile,
     MatchModel,
     article_entities,
     article_kind,
+    find_candidates,
     match_claim,
 )
 from analysis.stance import StanceEngine  # noqa: E402
@@ -73,9 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         index, profiles = setups[size]
         start = time.perf_counter()
         for title, body in articles:
-            found = index.search(f"{title}\n{body}", 2 * model.candidates)
-            candidates = [Candidate(profiles[c], cos, index.similarity(title, c))
-                          for c, cos in found]
+            candidates = find_candidates(index, title, body, lambda _, p=profiles: p,
+                                         2 * model.candidates)
             match_claim(article_entities(title, body), now, candidates,
                         lambda claim, t=title, b=body: engine.judge(claim, t, b).related,
                         model=model, window=timedelta(days=30), kind=article_kind(title, body))
