@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 import structlog
-from celery.beat import PersistentScheduler
+from celery.beat import Scheduler
 from redis.exceptions import LockError
 from redis.lock import Lock
 
@@ -25,8 +25,12 @@ log = structlog.get_logger(__name__)
 LOCK_KEY = "claimwatch:beat:lock"
 
 
-class SingleBeatScheduler(PersistentScheduler):
-    """PersistentScheduler that ticks only while it owns the beat lock (Redis brokers).
+class SingleBeatScheduler(Scheduler):
+    """A scheduler that ticks only while it owns the beat lock (Redis brokers).
+
+    It keeps its schedule in memory, not in Celery's shelve file: every entry is a short
+    interval over idempotent sweeps, so a restart loses nothing worth keeping, and two beats
+    started in one folder (a standby beside the active one) cannot race on that file.
 
     The lock is redis-py's Lock: taken without blocking, its TTL reset at each tick while
     this beat owns it (reacquire, an atomic check of the owner), released atomically on
