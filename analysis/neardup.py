@@ -5,6 +5,14 @@ footer; exact hashes miss those copies and the stance engine would count one rep
 times. Two texts sharing most of their five-word shingles are one report: the estimated
 Jaccard similarity of their shingle sets, from fixed-size signatures that can be stored with
 the article and compared without the texts.
+
+Finding the earlier copies without comparing every recent article: locality-sensitive
+hashing. A signature cut into ``BANDS`` bands of ``ROWS`` values gives one bucket key per
+band; two texts of similarity s share a bucket with probability 1 - (1 - s**ROWS)**BANDS,
+so only articles sharing a bucket are compared. With 21 bands of 3 rows a copy at the
+default threshold (0.6) is missed with probability 0.6%, at 0.7 with 0.01%; texts of
+similarity 0.1 (unrelated reports) become candidates 2% of the time and are then
+compared and dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import numpy as np
 
 SHINGLE_WORDS = 5
 PERMUTATIONS = 64
+BANDS, ROWS = 21, 3  # 63 of the 64 values; see the module's docstring
 # A prime above 2**32: (a * h + b) stays below 2**64 for 32-bit a, b and h.
 _PRIME = np.uint64(4_294_967_311)
 _rng = np.random.default_rng(20261121)  # fixed: signatures are stored and compared later
@@ -62,6 +71,20 @@ def signature(text: str) -> list[int] | None:
     )
     permuted = (np.outer(hashes, _A) + _B) % _PRIME
     return [int(v) for v in permuted.min(axis=0)]
+
+
+def bands(sig: Sequence[int]) -> list[int]:
+    """The signature's LSH bucket keys, one per band, as signed 64-bit ints (a database's
+    BIGINT): the band's number and values hashed together, so equal values in two
+    different bands are different keys."""
+    return [
+        int.from_bytes(
+            hashlib.blake2b(np.asarray([band, *sig[band * ROWS : (band + 1) * ROWS]],
+                                       dtype=np.uint64).tobytes(), digest_size=8).digest(),
+            "big", signed=True,
+        )
+        for band in range(BANDS)
+    ]
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

@@ -7,11 +7,13 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
+from sqlalchemy.orm import defer
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, delete, or_, select
 
-from storage.models import Article, ArticleSource, Outlet, Source, StanceRecord
+from storage.db import upsert
+from storage.models import Article, ArticleBand, ArticleSource, Outlet, Source, StanceRecord
 
 
 class CitedSourceLike(Protocol):
@@ -43,6 +45,15 @@ def outlet_name(session: Session, article: Article) -> str | None:
     return outlet.name if outlet else None
 
 
+def step_of(session: Session, article_id: int) -> tuple[str, int | None] | None:
+    """The article's status and story id (None for no such article): what a step checks
+    first, read without the page and text."""
+    row = session.exec(
+        select(Article.status, Article.story_id).where(Article.id == article_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def stance_of(session: Session, article_id: int, claim_id: int) -> StanceRecord | None:
     """The article's stance record toward the claim."""
     return session.exec(
@@ -57,40 +68,74 @@ def stance_records(session: Session, article_id: int) -> Sequence[StanceRecord]:
     return session.exec(select(StanceRecord).where(StanceRecord.article_id == article_id)).all()
 
 
-def cited_sources(session: Session, article_id: int) -> list[tuple[str, str]]:
-    """(source name, citing sentence) of each primary source the article cites."""
-    return list(session.exec(
-        select(Source.name, ArticleSource.sentence)
-        .join(ArticleSource, col(ArticleSource.source_id) == col(Source.id))
-        .where(ArticleSource.article_id == article_id)
-    ).all())
-
-
 def replace_sources(session: Session, article_id: int, found: Iterable[CitedSourceLike]) -> None:
     """Make ``found`` the article's cited sources (replacing earlier ones, so a revised
-    article cites what its new text cites); a source cited twice is kept once."""
+    article cites what its new text cites); a source cited twice is kept once.
+
+    Four statements however many sources; a source named for the first time by two
+    workers at once is added once."""
     session.exec(delete(ArticleSource).where(col(ArticleSource.article_id) == article_id))  # type: ignore[call-overload]
-    seen: set[int] = set()
+    first: dict[str, CitedSourceLike] = {}
     for cited in found:
-        source = session.exec(select(Source).where(Source.name == cited.name)).first()
-        if source is None:
-            source = Source(name=cited.name, kind=cited.kind)
-            session.add(source)
-            session.flush()
-        if source.id in seen:
-            continue
-        seen.add(source.id)  # type: ignore[arg-type]
-        session.add(
-            ArticleSource(article_id=article_id, source_id=source.id, sentence=cited.sentence)
-        )  # type: ignore[arg-type]
-    session.flush()
+        first.setdefault(cited.name, cited)
+    if not first:
+        return
+    session.exec(upsert(session)(Source).values(  # type: ignore[call-overload]
+        [{"name": c.name, "kind": c.kind} for c in first.values()]
+    ).on_conflict_do_nothing())
+    ids = dict(session.exec(
+        select(Source.name, Source.id).where(col(Source.name).in_(list(first)))
+    ).all())
+    session.exec(insert(ArticleSource).values([  # type: ignore[call-overload]
+        {"article_id": article_id, "source_id": ids[name], "sentence": cited.sentence}
+        for name, cited in first.items()
+    ]))
 
 
 def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
-    """The story's articles whose alerts have been decided."""
+    """The story's articles whose alerts have been decided, without their page and text
+    (the bulk of the row, which the decisions do not read)."""
     return session.exec(
-        select(Article).where(Article.story_id == story_id, Article.status == "decided")
+        select(Article)
+        .options(defer(Article.html), defer(Article.text))  # type: ignore[arg-type]
+        .where(Article.story_id == story_id, Article.status == "decided")
     ).all()
+
+
+def stances_toward(
+    session: Session, article_ids: Collection[int], claim_id: int
+) -> dict[int, StanceRecord]:
+    """Each article's stance record toward the claim, by article id, in one statement."""
+    return {r.article_id: r for r in session.exec(
+        select(StanceRecord).where(
+            col(StanceRecord.article_id).in_(list(article_ids)), StanceRecord.claim_id == claim_id
+        )
+    ).all()}
+
+
+def sources_cited_by(
+    session: Session, article_ids: Collection[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """(source name, citing sentence) of each source each article cites, in one statement."""
+    cited: dict[int, list[tuple[str, str]]] = {i: [] for i in article_ids}
+    for article_id, name, sentence in session.exec(
+        select(ArticleSource.article_id, Source.name, ArticleSource.sentence)
+        .join(Source, col(ArticleSource.source_id) == col(Source.id))
+        .where(col(ArticleSource.article_id).in_(list(article_ids)))
+        .order_by(col(ArticleSource.article_id), col(Source.id))
+    ).all():
+        cited[article_id].append((name, sentence))
+    return cited
+
+
+def outlet_names(session: Session, outlet_ids: Collection[int | None]) -> dict[int, str]:
+    """The names of the given outlets, by id, in one statement (none for no ids)."""
+    wanted = [i for i in set(outlet_ids) if i is not None]
+    if not wanted:
+        return {}
+    return dict(session.exec(
+        select(Outlet.id, Outlet.name).where(col(Outlet.id).in_(wanted))
+    ).all())  # type: ignore[arg-type]
 
 
 def original_of(
@@ -110,18 +155,39 @@ def original_of(
 
 
 def near_duplicate_candidates(
-    session: Session, article_id: int, not_originals: Collection[str], since: datetime
+    session: Session,
+    article_id: int,
+    buckets: Collection[int],
+    not_originals: Collection[str],
+    since: datetime,
 ) -> list[tuple[int, Any]]:
     """(id, MinHash signature) of the other articles found since ``since`` that may be the
-    original of a near copy."""
+    original of a near copy: those sharing one of its LSH ``buckets``, found by the index,
+    so the cost follows the copies, not the number of recent articles."""
+    in_buckets = select(ArticleBand.article_id).where(col(ArticleBand.bucket).in_(list(buckets)))
     return list(session.exec(
         select(Article.id, Article.minhash).where(
+            col(Article.id).in_(in_buckets),
             Article.id != article_id,
             col(Article.status).not_in(list(not_originals)),
             col(Article.minhash).is_not(None),
             Article.discovered_at >= since,
         )
     ).all())  # type: ignore[arg-type]
+
+
+def move_bands(
+    session: Session, article_id: int, old: Collection[int], new: Collection[int]
+) -> None:
+    """Put the article in the LSH buckets ``new``, out of ``old`` (its earlier signature's)."""
+    if old:
+        session.exec(delete(ArticleBand).where(  # type: ignore[call-overload]
+            col(ArticleBand.bucket).in_(list(old)), ArticleBand.article_id == article_id
+        ))
+    if new:
+        session.exec(insert(ArticleBand).values(  # type: ignore[call-overload]
+            [{"bucket": b, "article_id": article_id} for b in set(new)]
+        ))
 
 
 def lease_stalled(

@@ -1,4 +1,4 @@
-"""Engines, sessions and the cross-worker lock.
+"""Engines, sessions and the cross-worker locks.
 
 One engine per process and database URL. SQLite gets WAL and a busy timeout so a worker,
 beat and the web app can share one file.
@@ -16,11 +16,12 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import IntEnum
 from functools import lru_cache
 from typing import Any
 
 import structlog
-from sqlalchemy import event, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -30,6 +31,15 @@ from sqlmodel import Session, create_engine
 from storage.models import Lock, utcnow
 
 STORY_ASSIGNMENT = "story_assignment"
+
+
+class KeyLock(IntEnum):
+    """The spaces of keyed locks (see :func:`lock_key`): what a worker holds while it
+    decides on one claim's or one story's rows, so workers on other keys go on at once."""
+
+    NEW_STORY = 1  # one key: opening a story, and checking no one opened it meanwhile
+    CLAIM = 2  # joining an article to the claim's story
+    STORY = 3  # the story's alert decisions and stance changes
 
 log = structlog.get_logger(__name__)
 
@@ -140,12 +150,32 @@ def take_lock(session: Session, name: str) -> None:
         session.exec(take)  # type: ignore[call-overload]
 
 
+def lock_key(session: Session, space: KeyLock, key: int = 0) -> None:
+    """Hold the lock on one key of ``space`` until the session's transaction ends.
+
+    On PostgreSQL a transaction-scoped advisory lock: transactions on other keys do not
+    wait. SQLite lets one writer in at a time whatever the key, so there the database write
+    lock (:func:`take_lock` on ``STORY_ASSIGNMENT``) stands in; it must be taken before the
+    transaction reads, or its first write fails on a changed snapshot. Call it first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(func.pg_advisory_xact_lock(int(space), key)))  # type: ignore[call-overload]
+    else:
+        take_lock(session, STORY_ASSIGNMENT)
+
+
+def upsert(session: Session) -> Any:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing``: rows that
+    processes may add at once (a lock, a source's name) are added once, without a failure."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else (
+        sqlite_insert
+    )
+
+
 def _create_lock(session: Session, name: str) -> None:
     """Create the lock row unless it exists: processes starting at once all ask, and the
     losers of the race wait for the winner's row instead of failing on its primary key."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else (
-        sqlite_insert
-    )
+    insert = upsert(session)
     session.exec(insert(Lock).values(name=name, acquired_at=utcnow()).on_conflict_do_nothing())  # type: ignore[call-overload]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -127,6 +127,16 @@ def _status_changed(target: Article, value: str, old: object, _initiator: object
     """Every status change restarts the stall sweep's clock, wherever it is made."""
     if value != old:
         target.step_at = utcnow()
+
+
+class ArticleBand(SQLModel, table=True):
+    """One LSH bucket of an article's MinHash (analysis.neardup.bands): the articles that
+    may be near copies of a text are those in its buckets, found by the primary key."""
+
+    __tablename__ = "article_band"
+
+    bucket: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
 
 
 class ArticleRevision(SQLModel, table=True):

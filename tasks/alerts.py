@@ -13,10 +13,10 @@ from analysis.alerts import decide_alerts as decide
 from analysis.judgments import Stance
 from notify.outbox import write_deliveries
 from storage.alerts import pending_deliveries, story_alerts
-from storage.articles import cited_sources, decided_in_story, outlet_name, stance_of
-from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
-from storage.models import Alert, Article, Claim, Story, as_utc, utcnow
-from tasks.articles import moved_on
+from storage.articles import decided_in_story, outlet_names, sources_cited_by, stances_toward
+from storage.db import KeyLock, lock_key, session_scope
+from storage.models import Alert, Article, Claim, StanceRecord, Story, as_utc, utcnow
+from tasks.articles import story_waiting
 from tasks.context import engine
 from tasks.deliver import deliver
 from tasks.reliability import RETRY_TRANSIENT
@@ -28,21 +28,22 @@ log = structlog.get_logger(__name__)
 def decide_alerts(article_id: int) -> list[int]:
     """Decide the article's alerts against the story's earlier reports, in one transaction.
 
-    Decisions run under the story lock, so two workers never both raise the same alert, and
-    follow publication order: each report is judged against the reports published before
-    it. An article that arrives late (its worker died, the broker restarted) has the
-    reports published after it, already decided, decided again in order, raising what they
-    missed (say a contradiction of the late report) and nothing twice; so a fault does not
-    change which alerts are raised.
+    Decisions run under the story's lock, so two workers never both raise the same alert
+    (workers deciding other stories go on at once), and follow publication order: each
+    report is judged against the reports published before it. An article that arrives late
+    (its worker died, the broker restarted) has the reports published after it, already
+    decided, decided again in order, raising what they missed (say a contradiction of the
+    late report) and nothing twice; so a fault does not change which alerts are raised.
     """
-    if moved_on(article_id, "analysed"):
+    story_id = story_waiting(article_id, "analysed")
+    if story_id is None:
         # A redelivered decision: its deliveries may have been lost with the broker.
         delivery_ids = _pending_deliveries(article_id)
     else:
         with session_scope(engine()) as session:
-            take_lock(session, STORY_ASSIGNMENT)
+            lock_key(session, KeyLock.STORY, story_id)
             article = session.get(Article, article_id)
-            if article is None or article.status != "analysed" or article.story_id is None:
+            if article is None or article.status != "analysed" or article.story_id != story_id:
                 return []
             delivery_ids = _decide_in_order(session, article)
             article.status, article.decided_at = "decided", utcnow()
@@ -60,7 +61,7 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
     assert claim is not None
     decided = decided_in_story(session, story.id)  # type: ignore[arg-type]
     timeline = sorted([*decided, article], key=_published)
-    reports = [_report(session, a, claim) for a in timeline]
+    reports = _reports(session, timeline, claim)
     position = {r.article_id: i for i, r in enumerate(reports)}
     alerts = story_alerts(session, story.id)  # type: ignore[arg-type]
     raised = {a.key for a in alerts}
@@ -129,16 +130,30 @@ def _pending_deliveries(article_id: int) -> list[int]:
         return pending_deliveries(session, article_id)
 
 
-def _report(session: Session, article: Article, claim: Claim) -> Report:
-    stance = stance_of(session, article.id, claim.id)  # type: ignore[arg-type]
-    cited = cited_sources(session, article.id)  # type: ignore[arg-type]
+def _reports(session: Session, articles: list[Article], claim: Claim) -> list[Report]:
+    """The articles as reports on the story's claim, read in three statements however many."""
+    ids = [a.id for a in articles]
+    stances = stances_toward(session, ids, claim.id)  # type: ignore[arg-type]
+    cited = sources_cited_by(session, ids)  # type: ignore[arg-type]
+    outlets = outlet_names(session, [a.outlet_id for a in articles])
+    return [_report(a, stances.get(a.id), cited[a.id], outlets.get(a.outlet_id), claim)  # type: ignore[arg-type, index]
+            for a in articles]
+
+
+def _report(
+    article: Article,
+    stance: StanceRecord | None,
+    cited: list[tuple[str, str]],
+    outlet: str | None,
+    claim: Claim,
+) -> Report:
     return Report(
         article_id=article.id,  # type: ignore[arg-type]
         stance=Stance(stance.stance) if stance else Stance.UNRELATED,
         # The report is on the story's claim: its side's probability given it is on topic.
         score=min(1.0, stance.score / stance.related) if stance and stance.related else 0.0,
         evidence=stance.evidence if stance else [],
-        outlet=outlet_name(session, article),
+        outlet=outlet,
         sources=frozenset(name for name, _ in cited),
         claim_sources=frozenset(
             name

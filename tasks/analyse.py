@@ -9,9 +9,8 @@ import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.judgments import CitedSource, StanceJudgment
+from analysis.judgments import StanceJudgment
 from analysis.matching import (
-    ArticleEntities,
     Match,
     article_entities,
     article_kind,
@@ -26,7 +25,7 @@ from config.settings import get_settings
 from ingest.extract import cap_text
 from storage.articles import outlet_name, replace_sources
 from storage.claims import claim_profiles, claims_after
-from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
+from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Article, Claim, StanceRecord, Story
 from storage.stories import story_of_claim
 from tasks.articles import moved_on
@@ -38,27 +37,75 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class _Reading:
-    """What the article says, worked out without any lock: the claim it belongs to (or the
-    claim a story of its own would have), its stance and the sources it cites."""
+    """The article read against the claims stored at one moment: the claim it belongs to
+    (or the claim a story of its own would have) and its stance toward it."""
 
     match: Match | None
     claim_text: str
     claim_keys: list[str]  # who a new story's claim is about; empty when it matched
     judgment: StanceJudgment
-    entities: ArticleEntities
-    sources: list[CitedSource]
-    capped: str | None
     claims_seen: int  # the newest claim the decision considered
+
+
+class _Reader:
+    """What the article says, worked out once without any lock (its text, entities and
+    cited sources); :meth:`read` matches it against the claims stored now and judges only
+    claims it has not judged before, so reading again under a lock costs little."""
+
+    def __init__(self, session: Session, article: Article) -> None:
+        self.title = article.title or ""
+        self.body, self.capped = _readable(self.title, article.text or "")
+        self.when = article.published_at or article.discovered_at
+        self.entities = article_entities(self.title, self.body)
+        self.kind = article_kind(self.title, self.body)
+        self.sources = find_sources(self.body, title=self.title,
+                                    outlet=outlet_name(session, article))
+        self._judgments: dict[str, StanceJudgment] = {}
+
+    def judge(self, claim: str) -> StanceJudgment:
+        if claim not in self._judgments:
+            self._judgments[claim] = stance_engine().judge(claim, self.title, self.body)
+        return self._judgments[claim]
+
+    def read(self, session: Session) -> _Reading:
+        """Match and stance against the claims stored now; reads only."""
+        index = claim_index(session)
+        candidates = find_candidates(
+            index, self.title, self.body, lambda ids: claim_profiles(session, ids),
+            2 * match_model().candidates,
+        )
+        match = match_claim(
+            self.entities,
+            self.when,
+            candidates,
+            lambda claim: self.judge(claim).related,
+            model=match_model(),
+            window=timedelta(days=get_settings().story_window_days),
+            kind=self.kind,
+        )
+        if match is not None:
+            claim_text = next(c.profile.claim for c in candidates
+                              if c.profile.claim_id == match.claim_id)
+        else:
+            claim_text = claim_from_headline(self.title) or self.body[:200]
+        return _Reading(
+            match=match,
+            claim_text=claim_text,
+            claim_keys=[] if match else sorted(key_entities(f"{claim_text}\n{self.body}")),
+            judgment=self.judge(claim_text),
+            claims_seen=index.newest,
+        )
 
 
 @shared_task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
 def analyse_article(article_id: int) -> None:
-    """Judge the article without holding any lock, then assign it to a story under the
-    story lock, held only for the writes.
+    """Judge the article without holding any lock, then assign it to a story holding a lock
+    only for the writes: the claim's lock to join its story, so workers joining other
+    stories go on at once; the one new-story lock to open a story.
 
-    Under the lock the decision is checked against claims opened meanwhile: when another
-    worker opened a story since, the article is judged again there, so two workers never
-    open two stories for one event.
+    Under the new-story lock the decision is checked against claims opened meanwhile: when
+    another worker opened a story since, the article is read again with them (judging only
+    claims it has not judged), so two workers never open two stories for one event.
     """
     from tasks.alerts import decide_alerts
 
@@ -68,49 +115,37 @@ def analyse_article(article_id: int) -> None:
         article = session.get(Article, article_id)
         if article is None or article.status != "deduplicated":
             return
-        reading = _read(session, article)
+        reader = _Reader(session, article)
+        reading = reader.read(session)
     with session_scope(engine()) as session:
-        take_lock(session, STORY_ASSIGNMENT)
-        article = session.get(Article, article_id)
+        if reading.match is None:
+            lock_key(session, KeyLock.NEW_STORY)
+            if claims_after(session, reading.claims_seen):
+                reading = reader.read(session)
+        if reading.match is not None:
+            lock_key(session, KeyLock.CLAIM, reading.match.claim_id)
+        # Two copies of this task may hold different keys: the article's row lock keeps
+        # them one after the other, and the second finds the article analysed.
+        article = session.get(Article, article_id, with_for_update=True)
         if article is None or article.status != "deduplicated":
             return
-        if claims_after(session, reading.claims_seen):
-            reading = _read(session, article)
-        if reading.capped and reading.capped not in article.problems:
-            article.problems = [*article.problems, reading.capped]
-        when = article.published_at or article.discovered_at
-        if reading.match is not None:
-            claim = session.get(Claim, reading.match.claim_id)
-            assert claim is not None
-            story = story_of_claim(session, claim.id)  # type: ignore[arg-type]
-        else:
-            claim = Claim(
-                text=reading.claim_text,
-                origin="headline",
-                entity_keys=reading.claim_keys,
-            )
-            session.add(claim)
-            session.flush()
-            story = None
-        if story is None:
-            story = Story(claim_id=claim.id, title=article.title or claim.text, created_at=when)  # type: ignore[arg-type]
-            story.last_activity_at = when
-            session.add(story)
-            session.flush()
+        if reader.capped and reader.capped not in article.problems:
+            article.problems = [*article.problems, reader.capped]
+        story = _story_for(session, reading, article, sorted(reader.entities.named))
         judgment = reading.judgment
         session.add(
             StanceRecord(
                 article_id=article_id,
-                claim_id=claim.id,  # type: ignore[arg-type]
+                claim_id=story.claim_id,
                 stance=judgment.stance.value,
                 score=judgment.score,
                 related=judgment.related,
                 evidence=list(judgment.evidence),
             )
         )
-        replace_sources(session, article_id, reading.sources)
-        story.entity_keys = sorted(set(story.entity_keys) | reading.entities.named)
-        story.last_activity_at = max(story.last_activity_at, when)
+        replace_sources(session, article_id, reader.sources)
+        story.entity_keys = sorted(set(story.entity_keys) | reader.entities.named)
+        story.last_activity_at = max(story.last_activity_at, reader.when)
         article.story_id, article.status = story.id, "analysed"
         story_id = story.id
     log.info(
@@ -124,46 +159,28 @@ def analyse_article(article_id: int) -> None:
     decide_alerts.delay(article_id)
 
 
-def _read(session: Session, article: Article) -> _Reading:
-    """Match, stance and sources of the article against the claims stored now; reads only."""
-    title = article.title or ""
-    body, capped = _readable(title, article.text or "")
-    judgments: dict[str, StanceJudgment] = {}
-
-    def judge(claim: str) -> StanceJudgment:
-        if claim not in judgments:
-            judgments[claim] = stance_engine().judge(claim, title, body)
-        return judgments[claim]
-
-    index = claim_index(session)
-    candidates = find_candidates(
-        index, title, body, lambda ids: claim_profiles(session, ids),
-        2 * match_model().candidates,
-    )
-    profiles = {c.profile.claim_id: c.profile for c in candidates}
-    entities = article_entities(title, body)
-    match = match_claim(
-        entities,
-        article.published_at or article.discovered_at,
-        candidates,
-        lambda claim: judge(claim).related,
-        model=match_model(),
-        window=timedelta(days=get_settings().story_window_days),
-        kind=article_kind(title, body),
-    )
-    claim_text = profiles[match.claim_id].claim if match else (
-        claim_from_headline(title) or body[:200]
-    )
-    return _Reading(
-        match=match,
-        claim_text=claim_text,
-        claim_keys=[] if match else sorted(key_entities(f"{claim_text}\n{body}")),
-        judgment=judge(claim_text),
-        entities=entities,
-        sources=find_sources(body, title=title, outlet=outlet_name(session, article)),
-        capped=capped,
-        claims_seen=index.newest,
-    )
+def _story_for(
+    session: Session, reading: _Reading, article: Article, named: list[str]
+) -> Story:
+    """The story of the matched claim (opened when an operator's claim has none yet), or a
+    new story with a claim from the article's headline; a story opened here starts with
+    the entities the article names."""
+    if reading.match is not None:
+        story = story_of_claim(session, reading.match.claim_id)
+        if story is not None:
+            return story
+        claim_id = reading.match.claim_id
+    else:
+        claim = Claim(text=reading.claim_text, origin="headline", entity_keys=reading.claim_keys)
+        session.add(claim)
+        session.flush()
+        claim_id = claim.id  # type: ignore[assignment]
+    when = article.published_at or article.discovered_at
+    story = Story(claim_id=claim_id, title=article.title or reading.claim_text, created_at=when,
+                  last_activity_at=when, entity_keys=named)
+    session.add(story)
+    session.flush()
+    return story
 
 
 def _readable(title: str, text: str) -> tuple[str, str | None]:

@@ -14,7 +14,7 @@ import structlog
 from celery import Task, shared_task
 from courlan import normalize_url
 
-from analysis.neardup import closest_copy, content_hash, signature
+from analysis.neardup import bands, closest_copy, content_hash, signature
 from analysis.outlets import normalise_outlet, outlet_from_url
 from config.settings import get_settings
 from ingest.errors import IngestError
@@ -24,9 +24,11 @@ from ingest.schedule import Bounds, next_poll_after_failure
 from storage.articles import (
     lease_due_fetches,
     lease_stalled,
+    move_bands,
     near_duplicate_candidates,
     original_of,
     outlet_id,
+    step_of,
 )
 from storage.db import session_scope
 from storage.models import Article, as_utc, utcnow
@@ -82,20 +84,26 @@ def waiting_step(status: str) -> Task | None:
 
 
 def moved_on(article_id: int, expected: str) -> bool:
-    """True when the article is no longer at `expected` (the step is done, or the article
-    gone); the step it waits for instead is enqueued. Called before a step's transaction,
-    so a step run inline (replay) never waits for a lock its caller holds."""
+    """True when the article is no longer at `expected` (see :func:`story_waiting`)."""
+    return story_waiting(article_id, expected) is None
+
+
+def story_waiting(article_id: int, expected: str) -> int | None:
+    """None when the article is no longer at `expected` (the step is done, or the article
+    gone): the step it waits for instead is enqueued. Else its story id (0 before it has
+    one). Called before a step's transaction, so a step run inline (replay) never waits
+    for a lock its caller holds."""
     with session_scope(engine()) as session:
-        article = session.get(Article, article_id)
-        status = article.status if article else None
+        found = step_of(session, article_id)
+    status, story_id = found or (None, None)
     if status == expected:
-        return False
+        return story_id or 0
     step = waiting_step(status) if status else None
     if step is not None:
         log.info("step already done, moving on", article_id=article_id, status=status,
                  next_step=step.name)
         step.delay(article_id)
-    return True
+    return None
 
 
 @shared_task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
@@ -210,17 +218,23 @@ def dedup_article(article_id: int) -> None:
         article.minhash = signature(article.text or "")
         url = article.canonical_url or article.url
         article.canonical_url = _canonical(url) if url else None
-        original = original_of(session, article, NOT_ORIGINALS)
-        if original is not None:
-            kind = "text" if original.content_hash == article.content_hash else "url"
-            article.duplicate_of_id, article.duplicate_kind = original.id, kind
-        elif article.minhash is not None:
-            since = utcnow() - timedelta(hours=settings.near_duplicate_window_hours)
-            candidates = near_duplicate_candidates(session, article_id, NOT_ORIGINALS, since)
-            match = closest_copy(article.minhash, candidates, settings.near_duplicate_threshold)
-            if match is not None:
-                article.duplicate_of_id, article.duplicate_kind = match.article_id, "near"
-                article.duplicate_similarity = match.similarity
+        with session.no_autoflush:  # the article is written once, with its status
+            original = original_of(session, article, NOT_ORIGINALS)
+            buckets = bands(article.minhash) if article.minhash else []
+            if original is not None:
+                kind = "text" if original.content_hash == article.content_hash else "url"
+                article.duplicate_of_id, article.duplicate_kind = original.id, kind
+            elif buckets:
+                since = utcnow() - timedelta(hours=settings.near_duplicate_window_hours)
+                candidates = near_duplicate_candidates(session, article_id, buckets,
+                                                       NOT_ORIGINALS, since)
+                match = closest_copy(article.minhash, candidates,  # type: ignore[arg-type]
+                                     settings.near_duplicate_threshold)
+                if match is not None:
+                    article.duplicate_of_id, article.duplicate_kind = match.article_id, "near"
+                    article.duplicate_similarity = match.similarity
+            if article.duplicate_of_id is None:  # an original, which later copies may match
+                move_bands(session, article_id, (), buckets)
         article.status = "duplicate" if article.duplicate_of_id else "deduplicated"
         duplicate_of, kind = article.duplicate_of_id, article.duplicate_kind
     if duplicate_of is not None:

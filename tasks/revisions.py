@@ -15,15 +15,15 @@ import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.neardup import content_hash, signature
+from analysis.neardup import bands, content_hash, signature
 from config.settings import get_settings
 from ingest.errors import IngestError
 from ingest.extract import decode_html
 from ingest.extract import extract_article as extract_html
 from notify.outbox import write_deliveries
 from storage.alerts import alert_exists
-from storage.articles import lease_revision_checks, outlet_name, stance_records
-from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
+from storage.articles import lease_revision_checks, move_bands, outlet_name, stance_records
+from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Alert, Article, ArticleRevision, Claim, utcnow
 from tasks.analyse import analysis_body, record_sources
 from tasks.context import engine, fetcher, stance_engine
@@ -77,8 +77,10 @@ def check_revision(article_id: int) -> int | None:
         article.last_modified = result.last_modified or article.last_modified
         if text is None or content_hash(text) == article.content_hash:
             return None
+        story_id = article.story_id or 0
     with session_scope(engine()) as session:
-        take_lock(session, STORY_ASSIGNMENT)  # stance records and alerts change together
+        # The story's stance records and alerts change together, as its decisions make them.
+        lock_key(session, KeyLock.STORY, story_id)
         article = session.get(Article, article_id)
         if article is None or content_hash(text) == article.content_hash:
             return None  # another check got there first
@@ -108,7 +110,9 @@ def _record_revision(session: Session, article: Article, text: str) -> int:
     session.add(ArticleRevision(
         article_id=article.id, number=number, text=text, content_hash=digest, fetched_at=now,  # type: ignore[arg-type]
     ))
-    article.text, article.content_hash, article.minhash = text, digest, signature(text)
+    old, new = article.minhash, signature(text)
+    move_bands(session, article.id, bands(old) if old else [], bands(new) if new else [])  # type: ignore[arg-type]
+    article.text, article.content_hash, article.minhash = text, digest, new
     article.revision_count = number
     session.flush()
     return number

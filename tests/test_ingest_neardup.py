@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.neardup import closest_copy, shingles, signature, similarity
+from analysis.neardup import BANDS, bands, closest_copy, shingles, signature, similarity
 
 WIRE = (
     "The city council of Portvale voted on Tuesday to approve the harbour bridge, mayor Anna "
@@ -54,3 +54,10 @@ def test_a_candidate_still_without_a_signature_is_passed_over() -> None:
     match = closest_copy(sig, [(1, None), (2, sig)], 0.6)
     assert match is not None and match.article_id == 2
     assert closest_copy(sig, [(1, None)], 0.6) is None
+
+
+def test_a_near_copy_shares_an_lsh_bucket_and_an_unrelated_text_none() -> None:
+    wire, copy, other = (set(bands(signature(t))) for t in (WIRE, COPY, OTHER))  # type: ignore[arg-type]
+    assert len(wire) == BANDS
+    assert wire & copy
+    assert not wire & other
