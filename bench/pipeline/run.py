@@ -4,7 +4,8 @@
    against one `python -c` loop of `trafilatura.extract` on the same HTML, both timed as
    whole processes, alternately (A B A B); prints pages/s and the ratio.
 2. Workers on Redis and PostgreSQL: the same articles enqueued to `claimwatch worker` at
-   concurrency 1 and at 2 (alternately), timed until every article is decided; prints
+   concurrency 1 and at 2 (alternately), timed from the first message sent (the articles
+   are stored and the client started before) until every article is decided; prints
    articles/s and the speedup. Needs `redis-server` and the PostgreSQL server named by
    CLAIMWATCH_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
@@ -160,6 +161,8 @@ with session_scope(engine()) as session:
         session.add(a)
         session.flush()
         ids.append(a.id)
+print("stored", flush=True)
+sys.stdin.readline()  # the clock starts now: this process's start-up is not the workers' time
 for i in ids:
     dedup_article.delay(i)
 """
@@ -182,10 +185,18 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
             time.sleep(0.2)
         items = folder / "articles.json"
         items.write_text(json.dumps(articles), encoding="utf-8")
+        client = subprocess.Popen([sys.executable, "-c", ENQUEUE, str(items)], cwd=ROOT,
+                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        assert client.stdin and client.stdout
+        if client.stdout.readline().strip() != "stored":
+            raise RuntimeError("the articles were not stored")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", ENQUEUE, str(items)], cwd=ROOT, env=env,
-                       check=True)
-        with psycopg.connect(url) as conn:
+        client.stdin.write("go\n")
+        client.stdin.close()
+        if client.wait() != 0:
+            raise RuntimeError("enqueueing failed")
+        with psycopg.connect(url, autocommit=True) as conn:
             while True:
                 left = conn.execute("SELECT count(*) FROM article WHERE status NOT IN "
                                     "('decided', 'failed', 'duplicate')").fetchone()[0]
