@@ -28,7 +28,7 @@ from storage.claims import claim_profiles, claims_after
 from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Article, Claim, StanceRecord, Story
 from storage.stories import story_of_claim
-from tasks.articles import moved_on
+from tasks.articles import article_at
 from tasks.context import claim_index, engine, match_model, stance_engine
 from tasks.reliability import RETRY_TRANSIENT
 
@@ -109,12 +109,10 @@ def analyse_article(article_id: int) -> None:
     """
     from tasks.alerts import decide_alerts
 
-    if moved_on(article_id, "deduplicated"):
-        return
-    with session_scope(engine()) as session:
-        article = session.get(Article, article_id)
-        if article is None or article.status != "deduplicated":
+    with article_at(article_id, "deduplicated") as found:
+        if found is None:
             return
+        session, article = found
         reader = _Reader(session, article)
         reading = reader.read(session)
     with session_scope(engine()) as session:

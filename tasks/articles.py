@@ -8,11 +8,14 @@ have been lost with a worker or the broker: every step is idempotent and moves o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import structlog
 from celery import Task, shared_task
 from courlan import normalize_url
+from sqlmodel import Session
 
 from analysis.neardup import bands, closest_copy, content_hash, signature
 from analysis.outlets import normalise_outlet, outlet_from_url
@@ -98,12 +101,32 @@ def story_waiting(article_id: int, expected: str) -> int | None:
     status, story_id = found or (None, None)
     if status == expected:
         return story_id or 0
+    _move_on(article_id, status)
+    return None
+
+
+@contextmanager
+def article_at(article_id: int, expected: str) -> Iterator[tuple[Session, Article] | None]:
+    """A transaction holding the article when it is at `expected`; else None, and once the
+    transaction is over the step the article waits for instead is enqueued, as
+    :func:`moved_on` does, without a transaction of its own."""
+    with session_scope(engine()) as session:
+        article = session.get(Article, article_id)
+        if article is not None and article.status == expected:
+            yield session, article
+            return
+        status = article.status if article else None
+        yield None
+    _move_on(article_id, status)
+
+
+def _move_on(article_id: int, status: str | None) -> None:
+    """Enqueue the step an article in `status` waits for (none when it is gone or done)."""
     step = waiting_step(status) if status else None
     if step is not None:
         log.info("step already done, moving on", article_id=article_id, status=status,
                  next_step=step.name)
         step.delay(article_id)
-    return None
 
 
 @shared_task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
@@ -206,13 +229,11 @@ def dedup_article(article_id: int) -> None:
     """
     from tasks.analyse import analyse_article
 
-    if moved_on(article_id, "extracted"):
-        return
     settings = get_settings()
-    with session_scope(engine()) as session:
-        article = session.get(Article, article_id)
-        if article is None or article.status != "extracted":
+    with article_at(article_id, "extracted") as found:
+        if found is None:
             return
+        session, article = found
         # A headline-only article is known by its headline, not by its empty text.
         article.content_hash = content_hash(article.text or article.title or "")
         article.minhash = signature(article.text or "")
