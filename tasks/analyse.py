@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 import structlog
 from celery import shared_task
@@ -84,17 +85,23 @@ class _Reader:
             kind=self.kind,
         )
         if match is not None:
-            claim_text = next(c.profile.claim for c in candidates
-                              if c.profile.claim_id == match.claim_id)
+            claim_text, claim_keys = next(c.profile.claim for c in candidates
+                                          if c.profile.claim_id == match.claim_id), []
         else:
-            claim_text = claim_from_headline(self.title) or self.body[:200]
+            claim_text, claim_keys = self.own_claim
         return _Reading(
             match=match,
             claim_text=claim_text,
-            claim_keys=[] if match else sorted(key_entities(f"{claim_text}\n{self.body}")),
+            claim_keys=claim_keys,
             judgment=self.judge(claim_text),
             claims_seen=index.newest,
         )
+
+    @cached_property
+    def own_claim(self) -> tuple[str, list[str]]:
+        """The claim a story of the article's own would have, and who it is about."""
+        text = claim_from_headline(self.title) or self.body[:200]
+        return text, sorted(key_entities(f"{text}\n{self.body}"))
 
 
 @shared_task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
