@@ -79,10 +79,14 @@ def test_one_sure_report_against_another_is_a_contradiction_a_doubtful_one_is_no
     assert kinds(decisions) == ["contradiction", "new_source"]
 
 
-def test_doubtful_reports_on_the_other_side_add_up() -> None:
-    """Each earlier report is 55% likely to support; together one of them almost surely does."""
-    earlier = [report(i, Stance.SUPPORTS, {"A"}, score=0.55) for i in (1, 2, 3)]
-    [decision] = decide_alerts(CLAIM, report(4, Stance.REFUTES, {"A"}), earlier, [])
+def test_reports_on_the_other_side_add_up() -> None:
+    """One report 75% likely to support is not enough against a new report 80% likely to
+    refute; with three such reports, one of them almost surely supports."""
+    new = report(4, Stance.REFUTES, {"A"}, score=0.8)
+    one = [report(1, Stance.SUPPORTS, {"A"}, score=0.75)]
+    assert decide_alerts(CLAIM, new, one, []) == []
+    three = [report(i, Stance.SUPPORTS, {"A"}, score=0.75) for i in (1, 2, 3)]
+    [decision] = decide_alerts(CLAIM, new, three, [])
     assert decision.kind == "contradiction" and decision.contradicts == [3, 2, 1]
 
 
@@ -91,7 +95,7 @@ def test_the_surest_opposing_reports_are_named_first() -> None:
     earlier = [
         report(1, Stance.SUPPORTS, {"A"}, score=0.95),
         Report(2, Stance.DISCUSSES, 0.3, ["e"], sides=sides),  # leans to refuting: not opposing
-        report(3, Stance.SUPPORTS, {"A"}, score=0.7),
+        report(3, Stance.SUPPORTS, {"A"}, score=0.8),
     ]
     [decision] = decide_alerts(CLAIM, report(4, Stance.REFUTES, {"A"}), earlier, [])
     assert decision.contradicts == [1, 3]
