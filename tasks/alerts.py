@@ -151,7 +151,12 @@ def _report(
         article_id=article.id,  # type: ignore[arg-type]
         stance=Stance(stance.stance) if stance else Stance.UNRELATED,
         # The report is on the story's claim: its side's probability given it is on topic.
-        score=min(1.0, stance.score / stance.related) if stance and stance.related else 0.0,
+        score=_on_topic(stance.score, stance) if stance else 0.0,
+        sides={
+            side: _on_topic(stance.probabilities[side.value], stance)
+            for side in (Stance.SUPPORTS, Stance.REFUTES)
+            if stance and side.value in stance.probabilities
+        },
         evidence=stance.evidence if stance else [],
         outlet=outlet,
         sources=frozenset(name for name, _ in cited),
@@ -163,3 +168,8 @@ def _report(
         published_at=article.published_at,
         title=article.title,
     )
+
+
+def _on_topic(probability: float, stance: StanceRecord) -> float:
+    """A stance's probability given that the report concerns the claim at all."""
+    return min(1.0, probability / stance.related) if stance.related else 0.0

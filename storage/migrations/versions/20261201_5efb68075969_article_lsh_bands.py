@@ -1,7 +1,7 @@
 """article LSH bands
 
 Revision ID: 5efb68075969
-Revises: a7d3c9e1b2f4
+Revises: 5b2e8f0c6d41
 Create Date: 2026-12-01 16:40:00.000000
 
 Near copies are looked up by LSH bucket (analysis.neardup.bands) instead of comparing
@@ -16,7 +16,7 @@ from alembic import op
 from analysis.neardup import bands
 
 revision: str = '5efb68075969'
-down_revision: str | Sequence[str] | None = 'a7d3c9e1b2f4'
+down_revision: str | Sequence[str] | None = '5b2e8f0c6d41'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
