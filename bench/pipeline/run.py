@@ -6,8 +6,8 @@
 2. Workers on Redis and PostgreSQL: the same articles enqueued to `claimwatch worker` at
    concurrency 1 and at 2 (alternately), timed until every article is decided; prints
    articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
-   the worker is stopped). Needs `redis-server` and the PostgreSQL server named by
-   CLAIMWATCH_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+   the worker is stopped) and their sum (pages shared after the fork count in each). Needs
+   `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
    article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
    start-up and the first article's index build cancel out.
@@ -146,7 +146,8 @@ def workers(shared: Path, folder: Path, count: int) -> None:
     for c in (1, 2):
         main, *children = (max(p) for p in zip(*peaks[c], strict=False))
         print(f"   concurrency {c} peak RSS, MB: main {main:.0f}, pool "
-              + ", ".join(f"{m:.0f}" for m in children) + " (bar: at most 250 at 1)")
+              + ", ".join(f"{m:.0f}" for m in children)
+              + f"; together {main + sum(children):.0f} (bar: each at most 250 at 1)")
 
 
 ENQUEUE = """
