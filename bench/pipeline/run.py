@@ -7,7 +7,8 @@
    concurrency 1 and at 2 (alternately), timed until every article is decided; prints
    articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
    the worker is stopped) and their sum (pages shared after the fork count in each). Needs
-   `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+   `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL
+   (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
    article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
    start-up and the first article's index build cancel out.
