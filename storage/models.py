@@ -29,8 +29,8 @@ def iso_utc(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]
 
 
-def json_column() -> Any:
-    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+def json_column(default: type = list) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
 
 class Feed(SQLModel, table=True):
@@ -175,6 +175,9 @@ class StanceRecord(SQLModel, table=True):
     score: float
     related: float
     evidence: list[str] = json_column()
+    # Every stance's calibrated probability ("unrelated" included), which the contradiction
+    # rule weighs; empty on records written before it was kept.
+    probabilities: dict[str, float] = json_column(dict)
     created_at: datetime = Field(default_factory=utcnow)
 
 

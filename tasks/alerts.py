@@ -15,7 +15,7 @@ from notify.outbox import write_deliveries
 from storage.alerts import pending_deliveries, story_alerts
 from storage.articles import cited_sources, decided_in_story, outlet_name, stance_of
 from storage.db import STORY_ASSIGNMENT, session_scope, take_lock
-from storage.models import Alert, Article, Claim, Story, as_utc, utcnow
+from storage.models import Alert, Article, Claim, StanceRecord, Story, as_utc, utcnow
 from tasks.articles import moved_on
 from tasks.context import engine
 from tasks.deliver import deliver
@@ -136,7 +136,12 @@ def _report(session: Session, article: Article, claim: Claim) -> Report:
         article_id=article.id,  # type: ignore[arg-type]
         stance=Stance(stance.stance) if stance else Stance.UNRELATED,
         # The report is on the story's claim: its side's probability given it is on topic.
-        score=min(1.0, stance.score / stance.related) if stance and stance.related else 0.0,
+        score=_on_topic(stance.score, stance) if stance else 0.0,
+        sides={
+            side: _on_topic(stance.probabilities[side.value], stance)
+            for side in (Stance.SUPPORTS, Stance.REFUTES)
+            if stance and side.value in stance.probabilities
+        },
         evidence=stance.evidence if stance else [],
         outlet=outlet_name(session, article),
         sources=frozenset(name for name, _ in cited),
@@ -148,3 +153,8 @@ def _report(session: Session, article: Article, claim: Claim) -> Report:
         published_at=article.published_at,
         title=article.title,
     )
+
+
+def _on_topic(probability: float, stance: StanceRecord) -> float:
+    """A stance's probability given that the report concerns the claim at all."""
+    return min(1.0, probability / stance.related) if stance.related else 0.0

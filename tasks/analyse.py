@@ -106,6 +106,7 @@ def analyse_article(article_id: int) -> None:
                 score=judgment.score,
                 related=judgment.related,
                 evidence=list(judgment.evidence),
+                probabilities={k.value: v for k, v in judgment.probabilities.items()},
             )
         )
         replace_sources(session, article_id, reading.sources)

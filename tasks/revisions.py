@@ -130,6 +130,7 @@ def _rejudge(
         old_stance, old_evidence = record.stance, list(record.evidence)
         record.stance, record.score = judgment.stance.value, judgment.score
         record.related, record.evidence = judgment.related, list(judgment.evidence)
+        record.probabilities = {k.value: v for k, v in judgment.probabilities.items()}
         if judgment.stance.value == old_stance or article.story_id is None:
             continue
         changes.append(f"{old_stance}->{judgment.stance.value}")

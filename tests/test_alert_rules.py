@@ -68,11 +68,37 @@ def test_the_other_side_answering_alerts_once_then_stays_quiet() -> None:
     assert decide_alerts(CLAIM, report(5, Stance.SUPPORTS, {"A"}), earlier, past) == []
 
 
-def test_one_report_against_another_is_no_contradiction_without_a_new_source() -> None:
+def test_one_sure_report_against_another_is_a_contradiction_a_doubtful_one_is_not() -> None:
     earlier = [report(1, Stance.SUPPORTS, {"A"})]
-    assert decide_alerts(CLAIM, report(2, Stance.REFUTES, {"A"}), earlier, []) == []
+    assert kinds(decide_alerts(CLAIM, report(2, Stance.REFUTES, {"A"}), earlier, [])) == [
+        "contradiction"
+    ]
+    doubtful = [report(1, Stance.SUPPORTS, {"A"}, score=0.55)]
+    assert decide_alerts(CLAIM, report(2, Stance.REFUTES, {"A"}), doubtful, []) == []
     decisions = decide_alerts(CLAIM, report(2, Stance.REFUTES, {"A", "B"}), earlier, [])
     assert kinds(decisions) == ["contradiction", "new_source"]
+
+
+def test_reports_on_the_other_side_add_up() -> None:
+    """One report 75% likely to support is not enough against a new report 80% likely to
+    refute; with three such reports, one of them almost surely supports."""
+    new = report(4, Stance.REFUTES, {"A"}, score=0.8)
+    one = [report(1, Stance.SUPPORTS, {"A"}, score=0.75)]
+    assert decide_alerts(CLAIM, new, one, []) == []
+    three = [report(i, Stance.SUPPORTS, {"A"}, score=0.75) for i in (1, 2, 3)]
+    [decision] = decide_alerts(CLAIM, new, three, [])
+    assert decision.kind == "contradiction" and decision.contradicts == [3, 2, 1]
+
+
+def test_the_surest_opposing_reports_are_named_first() -> None:
+    sides = {Stance.SUPPORTS: 0.1, Stance.REFUTES: 0.6}
+    earlier = [
+        report(1, Stance.SUPPORTS, {"A"}, score=0.95),
+        Report(2, Stance.DISCUSSES, 0.3, ["e"], sides=sides),  # leans to refuting: not opposing
+        report(3, Stance.SUPPORTS, {"A"}, score=0.8),
+    ]
+    [decision] = decide_alerts(CLAIM, report(4, Stance.REFUTES, {"A"}), earlier, [])
+    assert decision.contradicts == [1, 3]
 
 
 def test_a_new_primary_source_reopens_an_answered_side() -> None:

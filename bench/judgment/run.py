@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for stream in streams:
         report, elapsed = replay(stream, folder)
-        m = score(report, stream.gold_claim, stream.gold_stance)
+        m = score(report, stream.gold_claim, stream.gold_stance, stream.gold_story)
         rows.append(
             f"{stream.name:<16} {len(stream.items):>5} {len(stream.claims):>6} "
             f"{m['match_p']:>8.3f} {m['match_r']:>6.3f} {m['match_f1']:>6.3f} "

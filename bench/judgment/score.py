@@ -26,11 +26,18 @@ def macro_f1(pairs: list[tuple[str, str]], labels: tuple[str, ...] = STANCES) ->
 
 
 def score(report: dict[str, Any], gold_claim: dict[str, str | None],
-          gold_stance: dict[str, str]) -> dict[str, float]:
+          gold_stance: dict[str, str],
+          gold_story: dict[str, str] | None = None) -> dict[str, float]:
     """Matching P/R/F1 (an item matched to its operator claim), stance macro-F1 on rightly
-    matched items, and contradiction alerts' precision (the alert's report and at least one
-    report it contradicts took opposite sides of the same claim) and recall (claims whose
-    reports conflict that got at least one right contradiction alert)."""
+    matched items, and contradiction alerts' precision and recall.
+
+    An alert is right when its report and at least one report it contradicts report the
+    same event (`gold_story`; the defined claim where there is no story key) and took
+    opposite sides of it: so an alert in a story opened from headlines of an undefined
+    rumour is judged on what it says, not counted wrong for having no operator claim.
+    Recall is over defined claims whose reports conflict: those that got a right alert.
+    """
+    event = {k: (gold_story or {}).get(k) or c for k, c in gold_claim.items()}
     claims = {c for c in gold_claim.values() if c}
     predicted = {a["id"]: a for a in report["articles"]}
     tp = fp = fn = 0
@@ -61,15 +68,15 @@ def score(report: dict[str, Any], gold_claim: dict[str, str | None],
     for alert in report["alerts"]:
         if alert["kind"] != "contradiction":
             continue
-        claim, stance = gold_claim.get(alert["article_id"]), gold_stance.get(alert["article_id"])
-        ok = bool(claim) and stance in SIDES and any(
-            gold_claim.get(o) == claim and gold_stance.get(o) == SIDES[stance]  # type: ignore[index]
+        story, stance = event.get(alert["article_id"]), gold_stance.get(alert["article_id"])
+        ok = bool(story) and stance in SIDES and any(
+            event.get(o) == story and gold_stance.get(o) == SIDES[stance]  # type: ignore[index]
             for o in alert["contradicts"]
         )
         right += ok
         wrong += not ok
-        if ok:
-            alerted.add(claim)  # type: ignore[arg-type]
+        if ok and gold_claim.get(alert["article_id"]):
+            alerted.add(gold_claim[alert["article_id"]])  # type: ignore[arg-type]
     raised = right + wrong
     return {
         "match_p": p, "match_r": r, "match_f1": f1,
