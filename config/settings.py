@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     max_analysis_chars: int = 100_000
     task_soft_time_limit_seconds: float = 300.0
     task_time_limit_seconds: float = 360.0
+    # A pool process whose peak resident memory passed this is replaced once its task is
+    # done: a backstop against a leak or one huge page, far above the ~150 MB a pool
+    # process holds.
+    worker_max_memory_mb: int = 500
     # Alert delivery.
     # A delivery still failing this long after its alert is given up.
     delivery_give_up_seconds: float = 24 * 3600

@@ -1,7 +1,9 @@
 """Per-process resources the tasks share: the database engine, the fetcher, the models.
 
 Built lazily and cached, so importing a task module costs nothing and a worker loads the
-stance model once.
+stance model once. The analysis modules are imported on first use too: the worker's main
+process imports every task module but never analyses, and the stance engine's modules
+(scipy among them) would cost it 15 MB.
 """
 
 from __future__ import annotations
@@ -9,17 +11,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from analysis.claim_index import ClaimIndex
-from analysis.matching import MatchModel
-from analysis.stance import StanceEngine
 from config.settings import get_settings
 from ingest.fetch import Fetcher, FetchSettings
 from storage.claims import claims_after, last_claim_id
 from storage.db import get_engine, init_db
+
+if TYPE_CHECKING:
+    from analysis.claim_index import ClaimIndex
+    from analysis.matching import MatchModel
+    from analysis.stance import StanceEngine
 
 
 @lru_cache
@@ -46,7 +51,12 @@ def fetcher() -> Fetcher:
 
 @lru_cache
 def stance_engine() -> StanceEngine:
-    return StanceEngine.load()
+    """The engine keeps the features of the last few bodies only: a task judges one article
+    against its candidate claims (and again under the story lock); the 2,048 bodies
+    training keeps, 40 to 70 kB each, would grow a worker by up to 140 MB."""
+    from analysis.stance import StanceEngine
+
+    return StanceEngine.load(doc_cache=8)
 
 
 @dataclass
@@ -63,6 +73,8 @@ INDEX_REBUILD_SECONDS = 300.0  # picks up claims whose text an operator changed
 def claim_index(session: Session) -> ClaimIndex:
     """This process's index of every claim in the database, brought up to date with the
     claims added since the last article, and rebuilt now and then for edited ones."""
+    from analysis.claim_index import ClaimIndex
+
     key = get_settings().database_url
     state = _indexes.get(key)
     if (
@@ -79,4 +91,6 @@ def claim_index(session: Session) -> ClaimIndex:
 
 @lru_cache
 def match_model() -> MatchModel:
+    from analysis.matching import MatchModel
+
     return MatchModel.load()

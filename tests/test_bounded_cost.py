@@ -7,14 +7,15 @@ article page that answers slower than the soft limit fails its article with reas
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from loopback import PARAGRAPHS, Claimwatch, LoopbackServer, rss, slow, static
-from processes import logs, start, stop
+from loopback import PARAGRAPHS, Claimwatch, LoopbackServer, ok, page, rss, slow, static
+from processes import DONE, logs, start, stop
 from sqlalchemy import create_engine, text
 
 from config.settings import Settings
@@ -104,3 +105,58 @@ def test_an_article_step_past_its_time_limit_fails_the_article(
     assert row is not None and row.status == "failed", logs(tmp_path)
     assert row.error_reason == "time_limit"
     assert row.error_message == "tasks.articles.fetch_article exceeded its soft time limit"
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.integration  # a worker process
+def test_a_pool_process_past_its_memory_limit_is_replaced_and_loses_no_work(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Under a 1 MB limit every pool process is replaced after its first task; each task
+    has been acknowledged by then, so every article still goes through every step."""
+    database = f"sqlite:///{tmp_path / 'claimwatch.sqlite'}"
+    env = {
+        "CLAIMWATCH_DATABASE_URL": database,
+        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "CLAIMWATCH_BEAT_INTERVAL_SECONDS": "1",
+        "CLAIMWATCH_WORKER_MAX_MEMORY_MB": "1",
+    }
+    texts = {"bridge": PARAGRAPHS, "storm": [
+        "A storm closed the port of Eastmere on Friday, the coastguard said, and ferries to "
+        "the islands will not sail before Sunday.",
+        "Winds reached 120 kilometres an hour overnight and several roofs were damaged in the "
+        "old town, according to the fire service.",
+    ]}
+    server.routes["/feed.xml"] = static(rss([{"guid": k, "link": server.url(f"/a/{k}")}
+                                             for k in texts]))
+    for key, paragraphs in texts.items():
+        server.routes[f"/a/{key}"] = ok(page(paragraphs[0][:40], "Site", paragraphs))
+    cli = [sys.executable, "-m", "cli"]
+    start([*cli, "feeds", "add", server.url("/feed.xml")], env, tmp_path, "add").wait(60)
+    worker = start([*cli, "run", "--concurrency", "1"], env, tmp_path, "worker")
+    db = create_engine(Settings(database_url=database).database_url)
+    seen: set[int] = set()
+    statuses: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and worker.poll() is None:
+            seen |= _children(worker.pid)
+            with db.connect() as conn:
+                statuses = dict(conn.execute(text("SELECT external_id, status FROM article")).all())
+            if len(statuses) == len(texts) and all(s in DONE for s in statuses.values()):
+                break
+            time.sleep(0.25)
+    finally:
+        stop([worker])
+        db.dispose()
+    assert statuses == dict.fromkeys(texts, "decided"), logs(tmp_path)
+    assert len(seen) >= 4, seen  # beat, and a new pool process after each task

