@@ -41,10 +41,13 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
         story = stories.get(article.story_id)
         stance = None
         if story is not None:
+            # A copy reports what its original says: it was not judged again.
+            judged = [i for i in (article.id, article.duplicate_of_id) if i is not None]
             stance = session.exec(
-                select(StanceRecord).where(
-                    StanceRecord.article_id == article.id, StanceRecord.claim_id == story.claim_id
-                )
+                select(StanceRecord)
+                .where(col(StanceRecord.article_id).in_(judged),
+                       StanceRecord.claim_id == story.claim_id)
+                .order_by(col(StanceRecord.article_id) != article.id)
             ).first()
         claim = claims.get(story.claim_id) if story else None
         rows.append(

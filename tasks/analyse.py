@@ -24,7 +24,7 @@ from analysis.sources import find_sources
 from analysis.text import clean_article_text
 from config.settings import get_settings
 from ingest.extract import cap_text
-from storage.articles import outlet_name, replace_sources
+from storage.articles import join_copies, outlet_name, replace_sources
 from storage.claims import claim_profiles, claims_after
 from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Article, Claim, StanceRecord, Story
@@ -153,6 +153,7 @@ def analyse_article(article_id: int) -> None:
         story.entity_keys = sorted(set(story.entity_keys) | reader.entities.named)
         story.last_activity_at = max(story.last_activity_at, reader.when)
         article.story_id, article.status = story.id, "analysed"
+        join_copies(session, article_id, story.id)  # type: ignore[arg-type]
         story_id = story.id
     log.info(
         "article analysed",

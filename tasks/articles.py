@@ -32,6 +32,7 @@ from storage.articles import (
     original_of,
     outlet_id,
     step_of,
+    story_of,
 )
 from storage.db import session_scope
 from storage.models import Article, as_utc, utcnow
@@ -256,6 +257,8 @@ def dedup_article(article_id: int) -> None:
                     article.duplicate_similarity = match.similarity
             if article.duplicate_of_id is None:  # an original, which later copies may match
                 move_bands(session, article_id, (), buckets)
+            else:  # a copy joins its original's story (or will, when the original is analysed)
+                article.story_id = story_of(session, article.duplicate_of_id)
         article.status = "duplicate" if article.duplicate_of_id else "deduplicated"
         duplicate_of, kind = article.duplicate_of_id, article.duplicate_kind
     if duplicate_of is not None:

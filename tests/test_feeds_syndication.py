@@ -57,3 +57,40 @@ def test_copies_are_linked_to_the_original_and_keep_their_outlet(
     assert outlets[echo.outlet_id] == "Echo Daily"
     judged = {r.article_id for r in claimwatch.rows(StanceRecord)}
     assert judged == {wire.id, heat.id}  # copies are not independent reports
+    # ... but each is one more outlet carrying the wire story: it joins the story.
+    assert courier.story_id == echo.story_id == wire.story_id is not None
+    assert heat.story_id != wire.story_id
+
+
+def test_a_copy_recognised_before_its_original_is_analysed_joins_the_story_later(
+    claimwatch: Claimwatch,
+) -> None:
+    """A second worker can deduplicate the copy while the original still waits for analysis:
+    the copy has no story yet, and gets the original's when the original is analysed."""
+    from storage.db import session_scope
+    from storage.models import Article
+    from tasks.analyse import analyse_article
+    from tasks.articles import dedup_article
+    from tasks.context import engine
+    from worker.app import app
+
+    text = "\n".join(PARAGRAPHS)
+    with session_scope(engine()) as session:
+        original = Article(origin="test", external_id="wire", title=TITLE, text=text,
+                           status="extracted")
+        copy = Article(origin="test", external_id="copy", title=TITLE, text=text,
+                       status="extracted")
+        session.add_all([original, copy])
+        session.flush()
+        original_id, copy_id = original.id, copy.id
+    app.conf.task_always_eager = False  # run each step by hand, not its successors
+    dedup_article(original_id)
+    dedup_article(copy_id)
+    [copy] = claimwatch.rows(Article, id=copy_id)
+    assert copy.status == "duplicate" and copy.duplicate_of_id == original_id
+    assert copy.story_id is None  # its original has no story yet
+    app.conf.task_always_eager = True  # analysis, then its alert decision, inline
+    analyse_article(original_id)
+    [original], [copy] = claimwatch.rows(Article, id=original_id), claimwatch.rows(Article,
+                                                                                id=copy_id)
+    assert original.story_id is not None and copy.story_id == original.story_id
