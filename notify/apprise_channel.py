@@ -3,13 +3,14 @@
 A service that renders Markdown (or HTML, which Apprise converts Markdown to) gets the
 Markdown rendering; a plain-text one gets the text rendering. Every connection a send
 opens goes through the address guard (see notify.guard).
+
+Apprise is imported on first use: it loads its many plugins (~0.2 s), and a process that
+never sends or checks a channel (a replay without subscribers) need not pay for it.
 """
 
 from __future__ import annotations
 
 import time
-
-import apprise
 
 from ingest.errors import FetchError
 from ingest.guard import AddressGuard
@@ -20,10 +21,14 @@ from notify.webhook import SendResult
 
 
 def is_apprise_url(url: str) -> bool:
+    import apprise
+
     return apprise.Apprise.instantiate(url) is not None
 
 
 def send_apprise(url: str, message: Message, timeout: float, guard: AddressGuard) -> SendResult:
+    import apprise
+
     service = apprise.Apprise.instantiate(url)
     if service is None:
         return SendResult(False, 0, error="not a valid Apprise URL")

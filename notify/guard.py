@@ -23,7 +23,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-import apprise
 import urllib3.util.connection
 
 from config.settings import get_settings
@@ -49,6 +48,8 @@ def channel_hosts(url: str) -> list[tuple[str, int]]:
         parts = urlsplit(url)
         secure = parts.scheme.lower() == "https"
         return [(parts.hostname, parts.port or (443 if secure else 80))] if parts.hostname else []
+    import apprise  # on first use, as in notify.apprise_channel
+
     service = apprise.Apprise.instantiate(url)
     if service is None:
         return []

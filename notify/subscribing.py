@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import apprise
-
 from ingest.guard import AddressGuard
 from notify.apprise_channel import is_apprise_url
 from notify.guard import creation_refusal, delivery_guard
@@ -90,6 +88,8 @@ def _usable_apprise_url(url: str) -> bool:
 
 @lru_cache(maxsize=1)
 def apprise_schemes() -> frozenset[str]:
+    import apprise  # on first use, as in notify.apprise_channel
+
     services = apprise.Apprise().details()["schemas"]
     return frozenset(
         p.lower()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, event
+from sqlalchemy.orm import declared_attr, deferred
 from sqlmodel import Field, SQLModel
 
 
@@ -75,6 +76,12 @@ class Article(SQLModel, table=True):
         # A story's reports, and its outlets counted from the index alone (the pages).
         Index("ix_article_story_id_outlet_id", "story_id", "outlet_id"),
     )
+
+    @declared_attr  # type: ignore[misc]
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The page is read by the extraction step alone: every other load of an article
+        # (each step's, the report's) would copy its whole HTML for nothing.
+        return {"properties": {"html": deferred(cls.__table__.c.html)}}  # type: ignore[attr-defined]
 
     id: int | None = Field(default=None, primary_key=True)
     # Where the article came from ("feed:<id>" or "replay") and its id there (GUID, input id).

@@ -193,13 +193,14 @@ class Claimwatch:
         return {r["url"]: r for r in poll_once(all_feeds=all_feeds)}
 
     def rows(self, model: type, **where: Any) -> list[Any]:
+        from sqlalchemy.orm import undefer
         from sqlmodel import select
 
         from storage.db import session_scope
         from tasks.context import engine
 
         with session_scope(engine()) as session:
-            query = select(model)
+            query = select(model).options(undefer("*"))  # read after the session closes
             for key, value in where.items():
                 query = query.where(getattr(model, key) == value)
             return list(session.exec(query).all())
