@@ -68,20 +68,25 @@ def test_a_poll_batch_keeps_what_it_fetched_within_its_time(
     assert late["error_reason"] == "timeout" and "ran out of time (1.5 s)" in late["last_error"]
 
 
+def _worker_env(tmp_path: Path, database: str, **settings: str) -> dict[str, str]:
+    """A worker's environment on its own SQLite files, allowed to fetch from loopback."""
+    return {
+        "CLAIMWATCH_DATABASE_URL": database,
+        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "CLAIMWATCH_BEAT_INTERVAL_SECONDS": "1",
+        **settings,
+    }
+
+
 @pytest.mark.integration  # a worker process
 def test_an_article_step_past_its_time_limit_fails_the_article(
     tmp_path: Path, server: LoopbackServer
 ) -> None:
     database = f"sqlite:///{tmp_path / 'claimwatch.sqlite'}"
-    env = {
-        "CLAIMWATCH_DATABASE_URL": database,
-        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
-        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
-        "CLAIMWATCH_BEAT_INTERVAL_SECONDS": "1",
-        "CLAIMWATCH_READ_TIMEOUT": "30",
-        "CLAIMWATCH_TASK_SOFT_TIME_LIMIT_SECONDS": "2",
-        "CLAIMWATCH_TASK_TIME_LIMIT_SECONDS": "4",
-    }
+    env = _worker_env(tmp_path, database, CLAIMWATCH_READ_TIMEOUT="30",
+                      CLAIMWATCH_TASK_SOFT_TIME_LIMIT_SECONDS="2",
+                      CLAIMWATCH_TASK_TIME_LIMIT_SECONDS="4")
     server.routes["/feed.xml"] = static(rss([{"guid": "slow", "link": server.url("/a/slow")}]))
     server.routes["/a/slow"] = slow(10)
     cli = [sys.executable, "-m", "cli"]
@@ -123,13 +128,7 @@ def test_a_pool_process_past_its_memory_limit_is_replaced_and_loses_no_work(
     """Under a 1 MB limit every pool process is replaced after its first task; each task
     has been acknowledged by then, so every article still goes through every step."""
     database = f"sqlite:///{tmp_path / 'claimwatch.sqlite'}"
-    env = {
-        "CLAIMWATCH_DATABASE_URL": database,
-        "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
-        "CLAIMWATCH_ALLOWED_NETWORKS": "127.0.0.1/32",
-        "CLAIMWATCH_BEAT_INTERVAL_SECONDS": "1",
-        "CLAIMWATCH_WORKER_MAX_MEMORY_MB": "1",
-    }
+    env = _worker_env(tmp_path, database, CLAIMWATCH_WORKER_MAX_MEMORY_MB="1")
     texts = {"bridge": PARAGRAPHS, "storm": [
         "A storm closed the port of Eastmere on Friday, the coastguard said, and ferries to "
         "the islands will not sail before Sunday.",
