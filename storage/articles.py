@@ -154,11 +154,6 @@ def original_of(
     ).first()
 
 
-def story_of(session: Session, article_id: int) -> int | None:
-    """The story the article reports, if it has one yet."""
-    return session.exec(select(Article.story_id).where(Article.id == article_id)).first()
-
-
 def join_copies(session: Session, original_id: int, story_id: int) -> None:
     """Put the copies of an article that were recognised before it was analysed into its
     story: a syndicated copy is one more outlet carrying the report, not a report of its own."""

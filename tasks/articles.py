@@ -32,7 +32,6 @@ from storage.articles import (
     original_of,
     outlet_id,
     step_of,
-    story_of,
 )
 from storage.db import session_scope
 from storage.models import Article, as_utc, utcnow
@@ -258,7 +257,7 @@ def dedup_article(article_id: int) -> None:
             if article.duplicate_of_id is None:  # an original, which later copies may match
                 move_bands(session, article_id, (), buckets)
             else:  # a copy joins its original's story (or will, when the original is analysed)
-                article.story_id = story_of(session, article.duplicate_of_id)
+                _, article.story_id = step_of(session, article.duplicate_of_id) or (None, None)
         article.status = "duplicate" if article.duplicate_of_id else "deduplicated"
         duplicate_of, kind = article.duplicate_of_id, article.duplicate_kind
     if duplicate_of is not None:
