@@ -115,13 +115,15 @@ def _serve(port: int, pages: list[str]) -> None:
 
     from web.app import app_from_environment
 
-    for page in pages:
-        print(f"story page: http://127.0.0.1:{port}{page}")
-    print("serving until Ctrl-C", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         app_from_environment(), host="127.0.0.1", port=port, log_level="warning",
         log_config=None,  # its loggers go to the root handler set by configure_logging
     )
+    listening = config.bind_socket()  # before the pages are announced, so they answer
+    for page in pages:
+        print(f"story page: http://127.0.0.1:{port}{page}")
+    print("serving until Ctrl-C", flush=True)
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 def _wait_for(external_id: str, timeout: float, worker: subprocess.Popen[bytes]) -> Article | None:
