@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from analysis.claim_index import ClaimIndex
@@ -87,15 +88,22 @@ def key_entities(text: str) -> frozenset[str]:
     """Lower-case names of the people, organisations and other non-place entities of the
     first sentence of `text` (a claim, or a headline), resolved through the aliases of the
     whole text ("Musk" in the headline is "Elon Musk" of the body)."""
-    return _first_sentence_keys(analyse_entities(text), confirmed=False)
+    return _first_sentence_keys(_entity_index(text), confirmed=False)
 
 
 def article_entities(title: str, body: str) -> ArticleEntities:
-    index = analyse_entities(f"{claim_from_headline(title)}\n{body}" if title else body)
+    index = _entity_index(f"{claim_from_headline(title)}\n{body}" if title else body)
     return ArticleEntities(
         named=frozenset(e.name.lower() for e in index.entities),
         headline=_first_sentence_keys(index, confirmed=True) if title else frozenset(),
     )
+
+
+@lru_cache(maxsize=4)
+def _entity_index(text: str) -> EntityIndex:
+    """`analyse_entities`, remembered for the last few texts: an article's headline and
+    body are read once for its entities and again for the keys of the claim it would open."""
+    return analyse_entities(text)
 
 
 def _first_sentence_keys(index: EntityIndex, *, confirmed: bool) -> frozenset[str]:

@@ -4,6 +4,10 @@ Celery runs eagerly here: each ``.delay()`` runs the next task inline, so an art
 through every step (delivery included) before the next one starts, and the same code
 paths as a worker are exercised without a broker.
 
+While one article is stored and decided, a second process extracts and reads the next
+few (`tasks.prepared`): those steps read an article alone, so working them out ahead
+changes no result and uses the machine's second core.
+
 A bad line costs only itself: lines that cannot be read, or whose article the database
 refuses, are listed in the report's ``errors`` (``{"line", "reason", "message"}``)
 and the good ones are replayed.
@@ -12,7 +16,11 @@ and the good ones are replayed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +35,15 @@ from storage.db import describe_error, is_outage, session_scope
 from storage.models import Article, as_utc
 from storage.report import build_report
 from tasks import articles as article_tasks
+from tasks import prepared
 from tasks.context import engine
 from worker.app import run_tasks_inline
 
 log = structlog.get_logger(__name__)
 
 ORIGIN = "replay"
+AHEAD = 8  # articles prepared ahead of the one being replayed
+READ_AHEAD_TIMEOUT = 120.0  # seconds to wait for one article's preparation
 
 
 def load_claims(path: Path) -> list[dict[str, str]]:
@@ -62,30 +73,34 @@ def replay(
     """
     run_tasks_inline(propagate=True)
     archive = read_archive(path)
-    if claims_file is not None:
-        define_claims(load_claims(claims_file))
-    errors = list(archive.errors)
-    ids = []
-    for position, item in enumerate(archive.articles, 1):
-        try:
-            article_id, first_step = _store(item)
-        except Exception as error:  # a value the database refuses (an id too long, ...)
-            if is_outage(error):
-                raise
-            log.warning("replay item not stored", line=item.line, error=describe_error(error))
-            message = f"{path}: line {item.line}: not stored: {describe_error(error)}"
-            errors.append(ArchiveError("storage_error", message, line=item.line))
-            continue
-        ids.append(article_id)
-        if first_step is not None:
+    with _read_ahead(archive.articles) as ready:
+        if claims_file is not None:
+            define_claims(load_claims(claims_file))
+        errors = list(archive.errors)
+        ids = []
+        for position, item in enumerate(archive.articles, 1):
             try:
-                first_step.delay(article_id)
-            except Exception as error:  # a bug on one article must not stop the replay
-                log.exception("replay step failed", id=item.id)
-                article_tasks.fail(article_id, "internal_error", f"{type(error).__name__}: {error}")
-        log.info("replayed", position=position, of=len(archive.articles), id=item.id)
-        if progress is not None:
-            progress(position, len(archive.articles))
+                article_id, first_step = _store(item)
+            except Exception as error:  # a value the database refuses (an id too long, ...)
+                if is_outage(error):
+                    raise
+                log.warning("replay item not stored", line=item.line,
+                            error=describe_error(error))
+                message = f"{path}: line {item.line}: not stored: {describe_error(error)}"
+                errors.append(ArchiveError("storage_error", message, line=item.line))
+                continue
+            ids.append(article_id)
+            if first_step is not None:
+                ready(position - 1)
+                try:
+                    first_step.delay(article_id)
+                except Exception as error:  # a bug on one article must not stop the replay
+                    log.exception("replay step failed", id=item.id)
+                    article_tasks.fail(article_id, "internal_error",
+                                       f"{type(error).__name__}: {error}")
+            log.info("replayed", position=position, of=len(archive.articles), id=item.id)
+            if progress is not None:
+                progress(position, len(archive.articles))
     with session_scope(engine()) as session:
         report = build_report(session, ids)
     report["errors"] = [
@@ -93,6 +108,46 @@ def replay(
         for e in sorted(errors, key=lambda e: e.line or 0)
     ]
     return report
+
+
+@contextmanager
+def _read_ahead(items: list[ArchiveArticle]) -> Iterator[Callable[[int], None]]:
+    """Prepare the items in a second process, AHEAD of the one being replayed; the function
+    given hands item N's results to the tasks (`tasks.prepared`). With one core, or once
+    the second process fails or stalls, the tasks work everything out themselves."""
+    if len(items) < 2 or (os.cpu_count() or 1) < 2:
+        yield lambda _position: None
+        return
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    pending: dict[int, Future[prepared.Prepared | None]] = {}
+    given_up = False
+
+    def submit(position: int) -> None:
+        if position < len(items) and position not in pending:
+            item = items[position]
+            pending[position] = pool.submit(
+                prepared.prepare, item.html, item.url, item.title, item.text, item.outlet,
+                item.published_at is not None)
+
+    def ready(position: int) -> None:
+        nonlocal given_up
+        if given_up:
+            return
+        for ahead in range(position, position + AHEAD + 1):
+            submit(ahead)
+        try:
+            prepared.keep(pending.pop(position).result(timeout=READ_AHEAD_TIMEOUT))
+        except Exception as error:
+            log.warning("replay read-ahead given up; articles are read in turn",
+                        position=position + 1, error=f"{type(error).__name__}: {error}")
+            given_up = True
+
+    for position in range(AHEAD):  # the fork happens here, before the database is open
+        submit(position)
+    try:
+        yield ready
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _store(item: ArchiveArticle) -> tuple[int, Any]:

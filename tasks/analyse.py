@@ -4,31 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
 
 import structlog
 from celery import shared_task
 from sqlmodel import Session
 
 from analysis.judgments import StanceJudgment
-from analysis.matching import (
-    Match,
-    article_entities,
-    article_kind,
-    claim_from_headline,
-    find_candidates,
-    key_entities,
-    match_claim,
-)
+from analysis.matching import Match, find_candidates, match_claim
 from analysis.sources import find_sources
 from analysis.text import clean_article_text
 from config.settings import get_settings
-from ingest.extract import cap_text
 from storage.articles import join_copies, outlet_name, replace_sources
 from storage.claims import claim_profiles, claims_after
 from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Article, Claim, StanceRecord, Story
 from storage.stories import story_of_claim
+from tasks import prepared
 from tasks.articles import article_at
 from tasks.context import claim_index, engine, match_model, stance_engine
 from tasks.reliability import RETRY_TRANSIENT
@@ -55,40 +46,37 @@ class _Reader:
 
     def __init__(self, session: Session, article: Article) -> None:
         self.title = article.title or ""
-        self.body, self.capped = _readable(self.title, article.text or "")
+        text, self.capped = prepared.capped_text(article.text or "")
         self.when = article.published_at or article.discovered_at
-        self.entities = article_entities(self.title, self.body)
-        self.kind = article_kind(self.title, self.body)
-        self.sources = find_sources(self.body, title=self.title,
-                                    outlet=outlet_name(session, article))
+        self.article = prepared.reading(self.title, text, outlet_name(session, article))
         self._judgments: dict[str, StanceJudgment] = {}
 
     def judge(self, claim: str) -> StanceJudgment:
         if claim not in self._judgments:
-            self._judgments[claim] = stance_engine().judge(claim, self.title, self.body)
+            self._judgments[claim] = stance_engine().judge(claim, self.title, self.article.body)
         return self._judgments[claim]
 
     def read(self, session: Session) -> _Reading:
         """Match and stance against the claims stored now; reads only."""
         index = claim_index(session)
         candidates = find_candidates(
-            index, self.title, self.body, lambda ids: claim_profiles(session, ids),
+            index, self.title, self.article.body, lambda ids: claim_profiles(session, ids),
             2 * match_model().candidates,
         )
         match = match_claim(
-            self.entities,
+            self.article.entities,
             self.when,
             candidates,
             lambda claim: self.judge(claim).related,
             model=match_model(),
             window=timedelta(days=get_settings().story_window_days),
-            kind=self.kind,
+            kind=self.article.kind,
         )
         if match is not None:
             claim_text, claim_keys = next(c.profile.claim for c in candidates
                                           if c.profile.claim_id == match.claim_id), []
         else:
-            claim_text, claim_keys = self.own_claim
+            claim_text, claim_keys = self.article.own_claim, self.article.own_claim_keys
         return _Reading(
             match=match,
             claim_text=claim_text,
@@ -96,12 +84,6 @@ class _Reader:
             judgment=self.judge(claim_text),
             claims_seen=index.newest,
         )
-
-    @cached_property
-    def own_claim(self) -> tuple[str, list[str]]:
-        """The claim a story of the article's own would have, and who it is about."""
-        text = claim_from_headline(self.title) or self.body[:200]
-        return text, sorted(key_entities(f"{text}\n{self.body}"))
 
 
 @shared_task(name="tasks.analyse.analyse_article", **RETRY_TRANSIENT)
@@ -136,7 +118,7 @@ def analyse_article(article_id: int) -> None:
             return
         if reader.capped and reader.capped not in article.problems:
             article.problems = [*article.problems, reader.capped]
-        story = _story_for(session, reading, article, sorted(reader.entities.named))
+        story = _story_for(session, reading, article, sorted(reader.article.entities.named))
         judgment = reading.judgment
         session.add(
             StanceRecord(
@@ -149,8 +131,8 @@ def analyse_article(article_id: int) -> None:
                 probabilities={k.value: v for k, v in judgment.probabilities.items()},
             )
         )
-        replace_sources(session, article_id, reader.sources)
-        story.entity_keys = sorted(set(story.entity_keys) | reader.entities.named)
+        replace_sources(session, article_id, reader.article.sources)
+        story.entity_keys = sorted(set(story.entity_keys) | reader.article.entities.named)
         story.last_activity_at = max(story.last_activity_at, reader.when)
         article.story_id, article.status = story.id, "analysed"
         join_copies(session, article_id, story.id)  # type: ignore[arg-type]
@@ -190,16 +172,11 @@ def _story_for(
     return story
 
 
-def _readable(title: str, text: str) -> tuple[str, str | None]:
-    """The text analysis reads, capped (its cost grows with length) and cleaned of page
-    furniture, and the problem to record when it was capped."""
-    text, capped = cap_text(text, get_settings().max_analysis_chars)
-    return clean_article_text(text, title=title), capped
-
-
 def analysis_body(article: Article, text: str) -> str:
-    """`_readable`'s text, with the cap recorded among the article's problems."""
-    body, capped = _readable(article.title or "", text)
+    """The article's text as analysis reads it, capped and cleaned of page furniture, with
+    the cap recorded among the article's problems."""
+    capped_body, capped = prepared.capped_text(text)
+    body = clean_article_text(capped_body, title=article.title or "")
     if capped and capped not in article.problems:
         article.problems = [*article.problems, capped]
         log.warning("analysis text capped", article_id=article.id, problem=capped)

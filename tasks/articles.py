@@ -22,7 +22,6 @@ from analysis.outlets import normalise_outlet, outlet_from_url
 from config.settings import get_settings
 from ingest.errors import IngestError
 from ingest.extract import decode_html
-from ingest.extract import extract_article as extract_html
 from ingest.schedule import Bounds, next_poll_after_failure
 from storage.articles import (
     lease_due_fetches,
@@ -35,6 +34,7 @@ from storage.articles import (
 )
 from storage.db import session_scope
 from storage.models import Article, as_utc, utcnow
+from tasks import prepared
 from tasks.context import engine, fetcher
 from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
 
@@ -195,7 +195,7 @@ def extract_article(article_id: int) -> None:
             return
         html, url = article.html or "", article.url
     try:
-        extracted = extract_html(html, url, date_known=article.published_at is not None)
+        extracted = prepared.extraction(html, url, date_known=article.published_at is not None)
     except IngestError as error:
         fail(article_id, error.reason, str(error))
         return

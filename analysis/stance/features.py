@@ -142,14 +142,17 @@ class FeatureExtractor:
         return self.idf.get(s, self.default_idf)
 
     def doc(self, title: str, body: str) -> Doc:
-        key = (title, body)
-        d = self._doc_cache.get(key)
+        d = self._doc_cache.get((title, body))
         if d is None:
-            if len(self._doc_cache) >= self.doc_cache:
-                self._doc_cache.clear()
             d = self._make_doc(title, body)
-            self._doc_cache[key] = d
+            self.keep_doc(title, body, d)
         return d
+
+    def keep_doc(self, title: str, body: str, doc: Doc) -> None:
+        """Remember a document's features, also ones read ahead in another process."""
+        if len(self._doc_cache) >= self.doc_cache:
+            self._doc_cache.clear()
+        self._doc_cache[(title, body)] = doc
 
     def claim(self, text: str) -> Claim:
         c = self._claim_cache.get(text)
