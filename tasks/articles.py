@@ -17,7 +17,7 @@ from celery import Task, shared_task
 from courlan import normalize_url
 from sqlmodel import Session
 
-from analysis.neardup import bands, closest_copy, content_hash, signature
+from analysis.neardup import bands, closest_copy, content_hash
 from analysis.outlets import normalise_outlet, outlet_from_url
 from config.settings import get_settings
 from ingest.errors import IngestError
@@ -236,7 +236,7 @@ def dedup_article(article_id: int) -> None:
         session, article = found
         # A headline-only article is known by its headline, not by its empty text.
         article.content_hash = content_hash(article.text or article.title or "")
-        article.minhash = signature(article.text or "")
+        article.minhash = prepared.signature(article.text or "")
         url = article.canonical_url or article.url
         article.canonical_url = _canonical(url) if url else None
         with session.no_autoflush:  # the article is written once, with its status

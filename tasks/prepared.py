@@ -1,21 +1,23 @@
-"""Results of the steps that read an article alone (extraction, reading, the stance
-features of its text), worked out ahead.
+"""Results of the steps that read an article alone, worked out ahead: its extraction, its
+near-duplicate signature, its reading, and the stance features of its text.
 
 A replay knows its articles in advance, so a second process prepares the next ones
 (:func:`prepare`) while this one stores and decides the current one, and hands the results
-over (:func:`keep`). The tasks ask here first (:func:`extraction`, :func:`reading`; the
-stance engine finds the features among those it remembers). A result is keyed by every
-input of its step, so one prepared from other inputs is never used; a worker prepares
-nothing and always computes.
+over (:func:`keep`). The tasks ask here first (:func:`extraction`, :func:`signature`,
+:func:`reading`; the stance engine finds the features among those it remembers). A result
+is keyed by every input of its step, so one prepared from other inputs is never used; a
+worker prepares nothing and always computes.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from analysis.neardup import signature as minhash_signature
 from analysis.outlets import normalise_outlet, outlet_from_url
 from analysis.reading import ArticleReading, read_article
 from analysis.stance.features import Doc
@@ -26,7 +28,8 @@ from ingest.extract import extract_article as extract_html
 from tasks.context import stance_engine
 
 KEPT = 64  # results waiting for their task; older ones (a copy's reading) are dropped
-_ready: OrderedDict[Hashable, ExtractedArticle | ArticleReading] = OrderedDict()
+_ready: OrderedDict[Hashable, Any] = OrderedDict()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Prepared:
     """One article's prepared results, each under the key of its inputs."""
 
     extraction: tuple[Hashable, ExtractedArticle] | None  # None when it came as text
+    signature: tuple[Hashable, list[int] | None]
     reading: tuple[Hashable, ArticleReading]
     document: tuple[str, str, Doc]  # title, body: what the stance engine reads
 
@@ -50,20 +54,28 @@ def _reading_key(title: str, text: str, outlet: str | None) -> Hashable:
     return ("read", title, _digest(text), outlet)
 
 
+def _signature_key(text: str) -> Hashable:
+    return ("signature", _digest(text))
+
+
+def _take(key: Hashable, work_out: Callable[[], T]) -> T:
+    return _ready.pop(key) if key in _ready else work_out()
+
+
 def extraction(html: str, url: str | None, *, date_known: bool) -> ExtractedArticle:
     """`ingest.extract.extract_article` of the page, prepared or worked out now."""
-    found = _ready.pop(_extraction_key(html, url, date_known), None) if _ready else None
-    if isinstance(found, ExtractedArticle):
-        return found
-    return extract_html(html, url, date_known=date_known)
+    return _take(_extraction_key(html, url, date_known),
+                 lambda: extract_html(html, url, date_known=date_known))
+
+
+def signature(text: str) -> list[int] | None:
+    """`analysis.neardup.signature` of the text, prepared or worked out now."""
+    return _take(_signature_key(text), lambda: minhash_signature(text))
 
 
 def reading(title: str, text: str, outlet: str | None) -> ArticleReading:
     """`analysis.reading.read_article` of the article, prepared or worked out now."""
-    found = _ready.pop(_reading_key(title, text, outlet), None) if _ready else None
-    if isinstance(found, ArticleReading):
-        return found
-    return read_article(title, text, outlet)
+    return _take(_reading_key(title, text, outlet), lambda: read_article(title, text, outlet))
 
 
 def capped_text(text: str) -> tuple[str, str | None]:
@@ -96,6 +108,7 @@ def prepare(
     read = read_article(title, capped, outlet)
     return Prepared(
         extraction=(_extraction_key(html, url, date_known), extracted) if extracted else None,
+        signature=(_signature_key(text or ""), minhash_signature(text or "")),
         reading=(_reading_key(title, capped, outlet), read),
         document=(title, read.body, stance_engine().fx.doc(title, read.body)),
     )
@@ -105,7 +118,7 @@ def keep(result: Prepared | None) -> None:
     """Hold an article's prepared results for its tasks to take."""
     if result is None:
         return
-    for key, value in filter(None, (result.extraction, result.reading)):
+    for key, value in filter(None, (result.extraction, result.signature, result.reading)):
         _ready[key] = value
         _ready.move_to_end(key)
     while len(_ready) > KEPT:

@@ -33,6 +33,7 @@ def test_tasks_take_what_was_prepared_from_the_same_inputs_only() -> None:
     assert prepared.extraction(PAGE, "https://news.example/b", date_known=True) is not extracted
     assert prepared.extraction(PAGE, "https://news.example/a", date_known=True) is extracted
     assert prepared.extraction(PAGE, "https://news.example/a", date_known=True) is not extracted
+    assert prepared.signature(extracted.text) is ready.signature[1]
 
     title, read = extracted.title or "", ready.reading[1]
     text, _ = prepared.capped_text(extracted.text)
