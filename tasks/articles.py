@@ -204,6 +204,9 @@ def extract_article(article_id: int) -> None:
         if article is None or article.status != "fetched":
             return  # another copy of this task saved its extraction and moved on
         article.text = extracted.text
+        # The page has been read: keeping it would rewrite it with every later step's
+        # update of the row (SQLite rewrites a whole row) and grow the database forever.
+        article.html = None
         article.title = article.title or extracted.title
         article.author = article.author or extracted.author
         article.language = extracted.language
