@@ -6,15 +6,20 @@ seeds story stays as replayed for every reader.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio.to_thread
 import feedparser
+import httpx
 import pytest
 from conftest import free_port
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
+from sqlalchemy import create_engine
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from test_web_support import (
     PUBLIC_URL,
@@ -29,6 +34,7 @@ from test_web_support import (
 
 from storage.db import get_engine
 from storage.models import Claim, Story
+from web.app import create_app
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -328,3 +334,28 @@ def test_an_unusable_subscription_is_refused_with_the_reason(fresh: TestClient) 
         headers=AUTH,
     )
     assert answer.status_code == 400 and "unknown kind" in answer.json()["detail"]
+
+
+def test_more_requests_than_threads_and_connections_do_not_wait_on_each_other(
+    seeds: TestClient,
+) -> None:
+    """One server thread and one database connection, four API reads at once: each read
+    gives its connection back before its model is validated in a thread, or the four wait
+    on each other until the pool gives up (500s)."""
+    url = seeds_environment()["CLAIMWATCH_DATABASE_URL"]
+    engine = create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0,
+                           pool_timeout=5, connect_args={"check_same_thread": False})
+    app = create_app(engine, api_token=None, public_url=PUBLIC_URL, broker_url="memory://")
+    paths = ["/api/stories", f"/api/stories/{story_id(seeds)}", "/api/alerts", "/api/claims"]
+
+    async def read_at_once() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+            answers = await asyncio.gather(*(client.get(path) for path in paths))
+        return [answer.status_code for answer in answers]
+
+    try:
+        assert asyncio.run(read_at_once()) == [200] * len(paths)
+    finally:
+        engine.dispose()

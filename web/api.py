@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from notify.subscribing import SubscriptionError
 from web import operations, queries
 from web.auth import require_token
-from web.deps import DB, Base
+from web.deps import DB, Base, released
 from web.schemas import (
     AlertOut,
     ClaimIn,
@@ -60,7 +60,8 @@ def list_stories(
     offset: Offset = 0,
 ) -> Page[StorySummary]:
     """Stories, most recently active first, or most contradicted first."""
-    return queries.stories(db, base, q=q, disputed=disputed, sort=sort, limit=limit, offset=offset)
+    page = queries.stories(db, base, q=q, disputed=disputed, sort=sort, limit=limit, offset=offset)
+    return released(db, page)
 
 
 @router.get("/stories/{story_id}", tags=["stories"], responses=problems(404))
@@ -69,7 +70,7 @@ def get_story(story_id: int, db: DB, base: Base) -> StoryDetail:
     found = queries.story(db, story_id, base)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no story {story_id}")
-    return found
+    return released(db, found)
 
 
 @router.get("/alerts", tags=["alerts"])
@@ -82,13 +83,14 @@ def list_alerts(
     offset: Offset = 0,
 ) -> Page[AlertOut]:
     """Alerts, newest first."""
-    return queries.alerts(db, base, kind=kind, story_id=story_id, limit=limit, offset=offset)
+    page = queries.alerts(db, base, kind=kind, story_id=story_id, limit=limit, offset=offset)
+    return released(db, page)
 
 
 @router.get("/outlets", tags=["outlets and sources"])
 def list_outlets(db: DB, limit: Limit = 50, offset: Offset = 0) -> Page[DirectoryEntry]:
     """Publishers, by number of reports, with their first report."""
-    return queries.outlets(db, limit=limit, offset=offset)
+    return released(db, queries.outlets(db, limit=limit, offset=offset))
 
 
 @router.get("/sources", tags=["outlets and sources"])
@@ -99,7 +101,7 @@ def list_sources(
     offset: Offset = 0,
 ) -> Page[DirectoryEntry]:
     """Primary sources the reports cite, by number of reports, with the first that did."""
-    return queries.sources(db, kind=kind, limit=limit, offset=offset)
+    return released(db, queries.sources(db, kind=kind, limit=limit, offset=offset))
 
 
 @router.get("/feeds", tags=["feeds"])
@@ -110,7 +112,7 @@ def list_feeds(
     offset: Offset = 0,
 ) -> Page[FeedOut]:
     """Feeds with their polling status and last error."""
-    return queries.feeds(db, status=feed_status, limit=limit, offset=offset)
+    return released(db, queries.feeds(db, status=feed_status, limit=limit, offset=offset))
 
 
 @router.post(
@@ -126,7 +128,7 @@ def add_feed(request: FeedIn, db: DB, response: Response) -> FeedOut:
     if not created:
         response.status_code = status.HTTP_200_OK
     log.info("feed added" if created else "feed already present", feed_id=feed.id)
-    return feed
+    return released(db, feed)
 
 
 @router.delete(
@@ -151,7 +153,7 @@ def list_claims(
     offset: Offset = 0,
 ) -> Page[ClaimOut]:
     """Claims: those operators watch and those stories formed around."""
-    return queries.claims(db, origin=origin, limit=limit, offset=offset)
+    return released(db, queries.claims(db, origin=origin, limit=limit, offset=offset))
 
 
 @router.post(
@@ -167,7 +169,7 @@ def add_claim(request: ClaimIn, db: DB, response: Response) -> ClaimOut:
     if not created:
         response.status_code = status.HTTP_200_OK
     log.info("claim added" if created else "claim updated", claim=claim.key)
-    return claim
+    return released(db, claim)
 
 
 @router.delete(
@@ -193,7 +195,7 @@ def remove_claim(key: str, db: DB) -> None:
 )
 def list_subscriptions(db: DB, limit: Limit = 50, offset: Offset = 0) -> Page[SubscriptionOut]:
     """Subscribers (token required: channel URLs can carry credentials)."""
-    return queries.subscriptions(db, limit=limit, offset=offset)
+    return released(db, queries.subscriptions(db, limit=limit, offset=offset))
 
 
 @router.post(
@@ -212,7 +214,7 @@ def add_subscription(request: SubscriptionIn, db: DB) -> SubscriptionOut:
     except SubscriptionError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from error
     log.info("subscription added", subscription_id=subscription.id)
-    return subscription
+    return released(db, subscription)
 
 
 @router.delete(
