@@ -9,6 +9,7 @@ what boilerplate looks like across sites; none is keyed to a particular article.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from analysis.lexicons import lexicon
 
@@ -219,6 +220,10 @@ def _is_headline_like(line: str) -> bool:
     return not _END_PUNCT_RE.search(line) or n <= 4
 
 
+CLEANED_KEPT = 8  # texts whose cleaning is remembered: one article's, several times over
+_cleaned: OrderedDict[tuple[str, str | None], str] = OrderedDict()
+
+
 def clean_article_text(text: str, *, title: str | None = None) -> str:
     """Return the reporting of an extracted article without the page furniture around it.
 
@@ -226,8 +231,23 @@ def clean_article_text(text: str, *, title: str | None = None) -> str:
     credits, bylines and dates above the first paragraph, repeats of the title, and trailing
     teaser blocks of other stories (from a "Related"/"Other News"-style heading to the end,
     or a trailing run of headline-like lines). Paragraphs are kept as lines joined by a blank
-    line. Idempotent, so callers may clean text that is already clean.
+    line. Idempotent, so callers may clean text that is already clean: reading, sources and
+    stance each clean what they are given, and the last few results are remembered (as
+    their own cleaning too), so an article is cleaned once.
     """
+    key = (text, title or None)
+    cleaned = _cleaned.get(key)
+    if cleaned is None:
+        cleaned = _clean(text, title)
+        for known in (key, (cleaned, key[1])):
+            _cleaned[known] = cleaned
+            _cleaned.move_to_end(known)
+        while len(_cleaned) > CLEANED_KEPT:
+            _cleaned.popitem(last=False)
+    return cleaned
+
+
+def _clean(text: str, title: str | None) -> str:
     if not text:
         return ""
     title_key = _norm_key(title or "")
