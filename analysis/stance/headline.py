@@ -5,9 +5,10 @@ is how it is worded: a question or a hedge reports a claim, "X denies ..." repor
 in a neutral voice, "hoax" or "fake" in the outlet's own voice takes the other side. This
 small multinomial logistic model reads those cues, the learned stages' own probabilities,
 the headline's overlap with the claim, and the headline's words among those many rumours'
-headlines use ("says", "report", "after all": how headlines word a side, not what a story is
-about). It is fitted on Emergent development headlines (`claimwatch train headline`), held
-out by rumour; the weights and the word list are data (`model/headline.json`).
+headlines use ("says", "officials", "update", "still": how headlines word a side, not what
+a story is about). It is fitted on Emergent development headlines (`claimwatch train
+headline`), held out by rumour; the weights and the word list are data
+(`model/headline.json`).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class HeadlineModel:
     coef: np.ndarray
     intercept: np.ndarray
     class_bias: np.ndarray
-    words: tuple[str, ...] = ()
+    words: tuple[str, ...]
 
     @classmethod
     def load(cls, path: Path = HEADLINE_MODEL) -> HeadlineModel | None:
