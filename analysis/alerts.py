@@ -33,8 +33,8 @@ MAX_CONTRADICTED = 3
 # Chosen on out-of-fold stances of the development streams' `fit` side
 # (`bench/judgment/tune_alerts.py`): the best recall where the setting and its neighbours
 # on the grid all keep precision at 0.6 or more.
-MIN_CONFLICT = 0.65  # P(new report on its side) x P(some earlier report on the other side)
-MIN_OPPOSING_SCORE = 0.7  # an earlier report's probability of the other side, to count
+MIN_CONFLICT = 0.75  # P(new report on its side) x P(some earlier report on the other side)
+MIN_OPPOSING_SCORE = 0.5  # an earlier report's probability of the other side, to count
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from analysis.judgments import Stance, StanceJudgment
 from analysis.stance.bow import BowModel
 from analysis.stance.features import DOC_CACHE, Claim, Doc, FeatureExtractor
 from analysis.stance.gbm import TreeEnsemble, load_npz
-from analysis.stance.headline import HEADLINE_MODEL, HeadlineModel, headline_features
+from analysis.stance.headline import HEADLINE_MODEL, HeadlineModel
 from analysis.stance.text import (
     NEGATIONS,
     REFUTE_BIGRAMS,
@@ -130,7 +130,7 @@ class StanceEngine:
             title, body = items[i][1], items[i][2]
             bias = self.class_bias
             if title.strip() and not body.strip() and self.headline_model is not None:
-                p = self.headline_model.probabilities(headline_features(c, title, p, float(rel[i])))
+                p = self.headline_model.probabilities(c, title, p, float(rel[i]))
                 bias = self.headline_model.class_bias
             elif title.strip():
                 p = p * self._headline_multipliers(c, title)

@@ -3,9 +3,12 @@
 The two learned stages read bodies; a headline is a few words, and what carries its stance
 is how it is worded: a question or a hedge reports a claim, "X denies ..." reports a denial
 in a neutral voice, "hoax" or "fake" in the outlet's own voice takes the other side. This
-small multinomial logistic model reads those cues, the learned stages' own probabilities
-and the headline's overlap with the claim. It is fitted on Emergent development headlines
-(`claimwatch train headline`), held out by rumour; the weights are data (`model/headline.json`).
+small multinomial logistic model reads those cues, the learned stages' own probabilities,
+the headline's overlap with the claim, and the headline's words among those many rumours'
+headlines use ("says", "officials", "update", "still": how headlines word a side, not what
+a story is about). It is fitted on Emergent development headlines (`claimwatch train
+headline`), held out by rumour; the weights and the word list are data
+(`model/headline.json`).
 """
 
 from __future__ import annotations
@@ -46,8 +49,11 @@ DENSE_FEATURES: tuple[str, ...] = (
 )
 
 
-def headline_features(claim: Claim, title: str, p3: Sequence[float], related: float) -> np.ndarray:
-    """Dense cue features followed by one indicator per cue word the headline uses."""
+def headline_features(
+    claim: Claim, title: str, p3: Sequence[float], related: float, words_used: Sequence[str]
+) -> np.ndarray:
+    """Dense cue features, one indicator per cue word the headline uses, then one per word
+    of `words_used` (the model's headline vocabulary)."""
     toks = tokens(title)
     words = set(toks)
     stems = set(content_stems(toks))
@@ -72,18 +78,20 @@ def headline_features(claim: Claim, title: str, p3: Sequence[float], related: fl
         float(any(q in title for q in "\"“‘'")),
         float(":" in title),
     ]
-    sparse = [float(w in words) for w in CUE_VOCABULARY]
+    sparse = [float(w in words) for w in (*CUE_VOCABULARY, *words_used)]
     return np.array(dense + sparse, dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class HeadlineModel:
-    """Multinomial logistic weights: (supports, refutes, discusses) x features, and the
-    class multipliers of the decision (the probabilities themselves stay calibrated)."""
+    """Multinomial logistic weights: (supports, refutes, discusses) x features, the
+    class multipliers of the decision (the probabilities themselves stay calibrated) and
+    the headline words the model reads beyond the cue words."""
 
     coef: np.ndarray
     intercept: np.ndarray
     class_bias: np.ndarray
+    words: tuple[str, ...]
 
     @classmethod
     def load(cls, path: Path = HEADLINE_MODEL) -> HeadlineModel | None:
@@ -94,9 +102,12 @@ class HeadlineModel:
         if data["cue_vocabulary"] != list(CUE_VOCABULARY) or data["dense"] != list(DENSE_FEATURES):
             raise ValueError(f"{path}: fitted for other features; run `claimwatch train headline`")
         return cls(np.array(data["coef"]), np.array(data["intercept"]),
-                   np.array(data["class_bias"]))
+                   np.array(data["class_bias"]), tuple(data["words"]))
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        z = self.coef @ features + self.intercept
+    def probabilities(
+        self, claim: Claim, title: str, p3: Sequence[float], related: float
+    ) -> np.ndarray:
+        """Calibrated P(supports, refutes, discusses) of the headline toward the claim."""
+        z = self.coef @ headline_features(claim, title, p3, related, self.words) + self.intercept
         z = np.exp(z - z.max())
         return z / z.sum()

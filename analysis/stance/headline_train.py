@@ -3,7 +3,9 @@
 Rows are the `fit` side of Emergent's development headlines (split by rumour, as the
 development streams are). The regularisation and the decision's class multipliers are
 chosen out of fold, folds grouped by rumour, so no rumour informs its own judgment; the
-probabilities stay calibrated, which the contradiction rules rely on.
+probabilities stay calibrated, which the contradiction rules rely on. The headline words the
+model reads are those of at least `MIN_RUMOURS` rumours' headlines: wording shared across
+stories, not one story's names.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from analysis.stance.headline import (
     HEADLINE_MODEL,
     headline_features,
 )
+from analysis.stance.text import tokens
 
 C_GRID = (0.03, 0.1, 0.3, 1.0)
 BIAS_GRID = (0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 FOLDS = 5
+MIN_RUMOURS = 5
 Log = Callable[[str], None]
 
 
@@ -36,13 +40,23 @@ def emergent_rows(emergent_file: Path, side: str) -> list[dict[str, Any]]:
     return [r for r in rows if side_of(r["claim_id"]) == side]
 
 
-def features_of(engine: StanceEngine, rows: list[dict[str, Any]]) -> np.ndarray:
+def headline_words(rows: list[dict[str, Any]]) -> list[str]:
+    """Words (other than the cue words) in the headlines of at least MIN_RUMOURS rumours."""
+    rumours: dict[str, set[str]] = {}
+    for r in rows:
+        for w in set(tokens(r["headline"])):
+            rumours.setdefault(w, set()).add(r["claim_id"])
+    return sorted(w for w, ids in rumours.items()
+                  if len(ids) >= MIN_RUMOURS and w not in CUE_VOCABULARY)
+
+
+def features_of(engine: StanceEngine, rows: list[dict[str, Any]], words: list[str]) -> np.ndarray:
     """Headline features from the learned stages' view of each (claim, headline) pair."""
     claims = [engine.fx.claim(r["claim"]) for r in rows]
     docs = [engine.fx.doc(r["headline"], "") for r in rows]
     rel, p3 = engine.predict_arrays(engine.matrix(claims, docs))
     return np.stack([
-        headline_features(c, r["headline"], p, float(q))
+        headline_features(c, r["headline"], p, float(q), words)
         for c, r, p, q in zip(claims, rows, p3, rel, strict=True)
     ])
 
@@ -81,7 +95,8 @@ def train(emergent_file: Path, out: Path = HEADLINE_MODEL, log: Log = print) -> 
 
     engine = StanceEngine.load(with_headline_model=False)
     rows = emergent_rows(emergent_file, "fit")
-    X = features_of(engine, rows)
+    words = headline_words(rows)
+    X = features_of(engine, rows, words)
     y = np.array([r["stance"] for r in rows])
     groups = np.array([r["claim_id"] for r in rows])
     labels = [s.value for s in STANCE_CLASSES]
@@ -97,10 +112,12 @@ def train(emergent_file: Path, out: Path = HEADLINE_MODEL, log: Log = print) -> 
         "classes": labels,
         "dense": list(DENSE_FEATURES),
         "cue_vocabulary": list(CUE_VOCABULARY),
+        "words": words,
         "coef": np.round(model.coef_[order], 6).tolist(),
         "intercept": np.round(model.intercept_[order], 6).tolist(),
         "class_bias": tuned[best][0],
-        "fit": {"rows": len(rows), "C": best, "oof_macro_f1": round(tuned[best][1], 4)},
+        "fit": {"rows": len(rows), "C": best, "min_rumours": MIN_RUMOURS,
+                "oof_macro_f1": round(tuned[best][1], 4)},
     }
     out.write_text(json.dumps(data) + "\n", encoding="utf-8")
     return data

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = StanceEngine.load(with_headline_model=False)
     shipped = HeadlineModel.load()
     meta = json.loads((ROOT / "analysis/stance/model/headline.json").read_text())
-    X = features_of(engine, rows)
+    X = features_of(engine, rows, meta["words"])
     y = np.array([r["stance"] for r in rows])
     labels = [s.value for s in STANCE_CLASSES]
     probs = oof_probabilities(X, y, np.array([r["claim_id"] for r in rows]), meta["fit"]["C"],
