@@ -5,25 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.judgments import StanceJudgment
-from analysis.matching import (
-    Match,
-    article_entities,
-    article_kind,
-    claim_from_headline,
-    find_candidates,
-    key_entities,
-    match_claim,
-)
-from analysis.sources import find_sources
-from analysis.text import clean_article_text
 from config.settings import get_settings
-from ingest.extract import cap_text
 from storage.articles import join_copies, outlet_name, replace_sources
 from storage.claims import claim_profiles, claims_after
 from storage.db import KeyLock, lock_key, session_scope
@@ -32,6 +20,10 @@ from storage.stories import story_of_claim
 from tasks.articles import article_at
 from tasks.context import claim_index, engine, match_model, stance_engine
 from tasks.reliability import RETRY_TRANSIENT
+
+if TYPE_CHECKING:
+    from analysis.judgments import StanceJudgment
+    from analysis.matching import Match
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +46,9 @@ class _Reader:
     claims it has not judged before, so reading again under a lock costs little."""
 
     def __init__(self, session: Session, article: Article) -> None:
+        from analysis.matching import article_entities, article_kind
+        from analysis.sources import find_sources
+
         self.title = article.title or ""
         self.body, self.capped = _readable(self.title, article.text or "")
         self.when = article.published_at or article.discovered_at
@@ -70,6 +65,8 @@ class _Reader:
 
     def read(self, session: Session) -> _Reading:
         """Match and stance against the claims stored now; reads only."""
+        from analysis.matching import find_candidates, match_claim
+
         index = claim_index(session)
         candidates = find_candidates(
             index, self.title, self.body, lambda ids: claim_profiles(session, ids),
@@ -100,6 +97,8 @@ class _Reader:
     @cached_property
     def own_claim(self) -> tuple[str, list[str]]:
         """The claim a story of the article's own would have, and who it is about."""
+        from analysis.matching import claim_from_headline, key_entities
+
         text = claim_from_headline(self.title) or self.body[:200]
         return text, sorted(key_entities(f"{text}\n{self.body}"))
 
@@ -193,6 +192,9 @@ def _story_for(
 def _readable(title: str, text: str) -> tuple[str, str | None]:
     """The text analysis reads, capped (its cost grows with length) and cleaned of page
     furniture, and the problem to record when it was capped."""
+    from analysis.text import clean_article_text
+    from ingest.extract import cap_text
+
     text, capped = cap_text(text, get_settings().max_analysis_chars)
     return clean_article_text(text, title=title), capped
 
@@ -211,4 +213,6 @@ def record_sources(
 ) -> None:
     """Record the primary sources the article's current text cites (replacing earlier ones,
     so a revised article cites what its new text cites)."""
+    from analysis.sources import find_sources
+
     replace_sources(session, article_id, find_sources(body, title=title, outlet=outlet))
