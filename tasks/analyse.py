@@ -192,8 +192,7 @@ def _story_for(
 def _readable(title: str, text: str) -> tuple[str, str | None]:
     """The text analysis reads, capped (its cost grows with length) and cleaned of page
     furniture, and the problem to record when it was capped."""
-    from analysis.text import clean_article_text
-    from ingest.extract import cap_text
+    from analysis.text import cap_text, clean_article_text
 
     text, capped = cap_text(text, get_settings().max_analysis_chars)
     return clean_article_text(text, title=title), capped
