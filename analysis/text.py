@@ -15,6 +15,7 @@ from analysis.lexicons import lexicon
 
 __all__ = [
     "STOPWORDS",
+    "cap_text",
     "clean_article_text",
     "content_tokens",
     "split_sentences",
@@ -218,6 +219,20 @@ def _is_headline_like(line: str) -> bool:
     if n > 25:
         return False
     return not _END_PUNCT_RE.search(line) or n <= 4
+
+
+def cap_text(text: str, limit: int) -> tuple[str, str | None]:
+    """At most ``limit`` characters of ``text``, cut at a line end when one is in the last
+    half, and the problem to record when it was cut (else None).
+
+    Analysis cost grows with the text, and no news report runs to 100,000 characters: a
+    longer text is a dump, a feed of many articles or an attack, and its start is enough.
+    """
+    if len(text) <= limit:
+        return text, None
+    cut = text.rfind("\n", limit // 2, limit)
+    kept = text[: cut if cut > 0 else limit]
+    return kept, f"analysis_capped: analysed the first {len(kept)} of {len(text)} characters"
 
 
 CLEANED_KEPT = 8  # texts whose cleaning is remembered: one article's, several times over

@@ -119,18 +119,27 @@ def _worker_argv(concurrency: int, with_beat: bool) -> list[str]:
 
 
 def _celery(argv: list[str]) -> int:
-    """Run a celery command and return its exit status.
+    """Run Celery's ``worker`` or ``beat`` command and return its exit status.
 
     Neither ``app.worker_main`` nor ``app.start`` passes it on (click's non-standalone mode
     returns the status, and they drop it), so a worker that stopped on an unrecoverable
     error, such as kombu's AttributeError when Redis restarts mid-task, exited 0 and its
-    supervisor took that for a deliberate stop.
+    supervisor took that for a deliberate stop. The command runs without the ``celery``
+    group around it, which imports every subcommand, its shell's prompt_toolkit among them:
+    5 MB in a worker's main process, and again in each pool process forked from it.
     """
-    from celery.bin.celery import celery
+    from celery.bin.base import CLIContext
+    from celery.bin.beat import beat
+    from celery.bin.worker import worker
 
+    from worker.app import app
+
+    name, *args = argv
+    command = {"worker": worker, "beat": beat}[name]
     # The worker's and beat's banners are not log lines: in JSON mode, only lines of JSON.
-    quiet = ["--quiet"] if log_format() == "json" else []
-    return celery.main(args=["--app", "worker.app:app", *quiet, *argv], standalone_mode=False) or 0
+    context = CLIContext(app=app, no_color=False, workdir=None, quiet=log_format() == "json")
+    return command.main(args=args, obj=context, prog_name=f"celery {name}",
+                        standalone_mode=False) or 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from notify.subscribing import KINDS
+from storage.subscriptions import KINDS
 
 
 def add_notify_commands(sub: Any) -> None:

@@ -34,7 +34,7 @@ from htmldate import find_date
 
 from ingest.errors import ExtractionError
 
-__all__ = ["ExtractedArticle", "ExtractionError", "cap_text", "decode_html", "extract_article"]
+__all__ = ["ExtractedArticle", "ExtractionError", "decode_html", "extract_article"]
 
 MIN_TEXT_CHARS = 20
 _SNIFF_BYTES = 8192
@@ -214,19 +214,6 @@ def _site_name(name: str | None, url: str | None) -> str | None:
             return None
     return name
 
-
-def cap_text(text: str, limit: int) -> tuple[str, str | None]:
-    """At most ``limit`` characters of ``text``, cut at a line end when one is in the last
-    half, and the problem to record when it was cut (else None).
-
-    Analysis cost grows with the text, and no news report runs to 100,000 characters: a
-    longer text is a dump, a feed of many articles or an attack, and its start is enough.
-    """
-    if len(text) <= limit:
-        return text, None
-    cut = text.rfind("\n", limit // 2, limit)
-    kept = text[: cut if cut > 0 else limit]
-    return kept, f"analysis_capped: analysed the first {len(kept)} of {len(text)} characters"
 
 def _date_from_text(page: str, url: str | None) -> str | None:
     """htmldate's extensive search, for a page whose markup declares no date."""

@@ -8,9 +8,7 @@ from ingest.guard import AddressGuard
 from notify.apprise_channel import is_apprise_url
 from notify.guard import creation_refusal, delivery_guard
 from notify.secrets import ENV_NAME, PLACEHOLDER
-from storage.subscriptions import ALERT_KINDS, NOTICE_KINDS, Subscriber
-
-KINDS = (*ALERT_KINDS, *NOTICE_KINDS)
+from storage.subscriptions import KINDS, Subscriber
 
 
 class SubscriptionError(ValueError):

@@ -1,13 +1,20 @@
-"""Operator claims: the one implementation the CLI, replay and the web API share."""
+"""Operator claims: the one implementation the CLI, replay and the web API share.
+
+Matching is imported where it is used: its entity lexicons (10 MB) are not for processes
+that never match, such as a worker's main process or the web server serving pages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
-from analysis.matching import ClaimProfile, key_entities
 from storage.models import Alert, Claim, StanceRecord, Story
+
+if TYPE_CHECKING:
+    from analysis.matching import ClaimProfile
 
 
 def claim_key(claim: Claim) -> str:
@@ -21,6 +28,8 @@ def watch_claim(session: Session, external_id: str, text: str) -> tuple[Claim, b
 
     Its key entities are kept with it: who the claim is about decides which articles match.
     """
+    from analysis.matching import key_entities
+
     claim = session.exec(select(Claim).where(Claim.external_id == external_id)).first()
     created = claim is None
     if claim is None:
@@ -47,6 +56,8 @@ def last_claim_id(session: Session) -> int:
 
 def claim_profiles(session: Session, claim_ids: Sequence[int]) -> dict[int, ClaimProfile]:
     """Matching profiles of the given claims, with their stories' entities and activity."""
+    from analysis.matching import ClaimProfile
+
     if not claim_ids:
         return {}
     rows = session.exec(

@@ -22,6 +22,8 @@ from storage.models import json_column, utcnow
 ALERT_KINDS = ("contradiction", "new_source", "new_story", "revision")
 # Operational notices: only to subscribers that name them in their kinds.
 NOTICE_KINDS = ("feed_broken", "delivery_failing")
+# Every kind a subscriber may name.
+KINDS = (*ALERT_KINDS, *NOTICE_KINDS)
 
 
 def new_webhook_id() -> str:

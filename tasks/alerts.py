@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.alerts import AlertDecision, PastAlert, Report, cites_for_claim
-from analysis.alerts import decide_alerts as decide
-from analysis.judgments import Stance
-from notify.outbox import write_deliveries
 from storage.alerts import pending_deliveries, story_alerts
 from storage.articles import decided_in_story, outlet_names, sources_cited_by, stances_toward
 from storage.db import KeyLock, lock_key, session_scope
@@ -20,6 +17,9 @@ from tasks.articles import story_waiting
 from tasks.context import engine
 from tasks.deliver import deliver
 from tasks.reliability import RETRY_TRANSIENT
+
+if TYPE_CHECKING:
+    from analysis.alerts import AlertDecision, Report
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +55,11 @@ def decide_alerts(article_id: int) -> list[int]:
 def _decide_in_order(session: Session, article: Article) -> list[int]:
     """Decide `article`, then again each decided report published after it, in order;
     write the alerts not raised before; return the deliveries to send now."""
+    from analysis.alerts import PastAlert
+    from analysis.alerts import decide_alerts as decide
+    from analysis.judgments import Stance
+    from notify.outbox import write_deliveries
+
     story = session.get(Story, article.story_id)
     assert story is not None
     claim = session.get(Claim, story.claim_id)
@@ -147,6 +152,9 @@ def _report(
     outlet: str | None,
     claim: Claim,
 ) -> Report:
+    from analysis.alerts import Report, cites_for_claim
+    from analysis.judgments import Stance
+
     return Report(
         article_id=article.id,  # type: ignore[arg-type]
         stance=Stance(stance.stance) if stance else Stance.UNRELATED,

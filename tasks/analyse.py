@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.judgments import StanceJudgment
-from analysis.matching import Match, find_candidates, match_claim
-from analysis.sources import find_sources
-from analysis.text import clean_article_text
 from config.settings import get_settings
 from storage.articles import join_copies, outlet_name, replace_sources
 from storage.claims import claim_profiles, claims_after
@@ -23,6 +20,10 @@ from tasks import prepared
 from tasks.articles import article_at
 from tasks.context import claim_index, engine, match_model, stance_engine
 from tasks.reliability import RETRY_TRANSIENT
+
+if TYPE_CHECKING:
+    from analysis.judgments import StanceJudgment
+    from analysis.matching import Match
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,8 @@ class _Reader:
 
     def read(self, session: Session) -> _Reading:
         """Match and stance against the claims stored now; reads only."""
+        from analysis.matching import find_candidates, match_claim
+
         index = claim_index(session)
         candidates = find_candidates(
             index, self.title, self.article.body, lambda ids: claim_profiles(session, ids),
@@ -175,6 +178,8 @@ def _story_for(
 def analysis_body(article: Article, text: str) -> str:
     """The article's text as analysis reads it, capped and cleaned of page furniture, with
     the cap recorded among the article's problems."""
+    from analysis.text import clean_article_text
+
     capped_body, capped = prepared.capped_text(text)
     body = clean_article_text(capped_body, title=article.title or "")
     if capped and capped not in article.problems:
@@ -188,4 +193,6 @@ def record_sources(
 ) -> None:
     """Record the primary sources the article's current text cites (replacing earlier ones,
     so a revised article cites what its new text cites)."""
+    from analysis.sources import find_sources
+
     replace_sources(session, article_id, find_sources(body, title=title, outlet=outlet))

@@ -11,18 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from celery import Task, shared_task
-from courlan import normalize_url
 from sqlmodel import Session
 
-from analysis.neardup import bands, closest_copy, content_hash
-from analysis.outlets import normalise_outlet, outlet_from_url
 from config.settings import get_settings
-from ingest.errors import IngestError
-from ingest.extract import decode_html
-from ingest.schedule import Bounds, next_poll_after_failure
 from storage.articles import (
     lease_due_fetches,
     lease_stalled,
@@ -37,6 +32,9 @@ from storage.models import Article, as_utc, utcnow
 from tasks import prepared
 from tasks.context import engine, fetcher
 from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
+
+if TYPE_CHECKING:
+    from ingest.errors import IngestError
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +129,9 @@ def _move_on(article_id: int, status: str | None) -> None:
 
 @shared_task(name="tasks.articles.fetch_article", **RETRY_TRANSIENT)
 def fetch_article(article_id: int) -> None:
+    from ingest.errors import IngestError
+    from ingest.extract import decode_html
+
     if moved_on(article_id, "pending"):
         return
     with session_scope(engine()) as session:
@@ -163,6 +164,8 @@ def fetch_article(article_id: int) -> None:
 
 def _postpone(article_id: int, error: IngestError) -> bool:
     """Schedule another fetch after a passing failure; False when it is not worth one."""
+    from ingest.schedule import Bounds, next_poll_after_failure
+
     if not error.transient:
         return False
     settings = get_settings()
@@ -187,6 +190,9 @@ def _postpone(article_id: int, error: IngestError) -> bool:
 
 @shared_task(name="tasks.articles.extract_article", **RETRY_TRANSIENT)
 def extract_article(article_id: int) -> None:
+    from analysis.outlets import normalise_outlet, outlet_from_url
+    from ingest.errors import IngestError
+
     if moved_on(article_id, "fetched"):
         return
     with session_scope(engine()) as session:
@@ -230,6 +236,7 @@ def dedup_article(article_id: int) -> None:
     A copy has the same canonical URL, the same text, or nearly the same text (a syndicated
     wire story under another outlet's name: the copy keeps its own outlet, linked).
     """
+    from analysis.neardup import bands, closest_copy, content_hash
     from tasks.analyse import analyse_article
 
     settings = get_settings()
@@ -304,6 +311,8 @@ def retry_due_fetches() -> list[int]:
 
 
 def _canonical(url: str) -> str:
+    from courlan import normalize_url
+
     try:
         return normalize_url(url, strict=True)
     except ValueError:

@@ -1,9 +1,9 @@
 """Per-process resources the tasks share: the database engine, the fetcher, the models.
 
 Built lazily and cached, so importing a task module costs nothing and a worker loads the
-stance model once. The analysis modules are imported on first use too: the worker's main
-process imports every task module but never analyses, and the stance engine's modules
-(scipy among them) would cost it 15 MB.
+stance model once. Their modules are imported on first use too, as everywhere in tasks/
+(see the package's docstring): the stance engine's alone (scipy among them) would cost the
+worker's main process 15 MB.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config.settings import get_settings
-from ingest.fetch import Fetcher, FetchSettings
 from storage.claims import claims_after, last_claim_id
 from storage.db import get_engine, init_db
 
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from analysis.claim_index import ClaimIndex
     from analysis.matching import MatchModel
     from analysis.stance import StanceEngine
+    from ingest.fetch import Fetcher
 
 
 @lru_cache
@@ -36,6 +36,8 @@ def engine() -> Engine:
 
 @lru_cache
 def fetcher() -> Fetcher:
+    from ingest.fetch import Fetcher, FetchSettings
+
     s = get_settings()
     return Fetcher(
         FetchSettings(

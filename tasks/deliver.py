@@ -11,24 +11,22 @@ Operational notices are raised by :mod:`tasks.operations`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from celery import shared_task
 
 from config.settings import Settings, get_settings
-from notify.apprise_channel import send_apprise
-from notify.guard import delivery_guard
-from notify.payload import Message, build_payload
-from notify.retry import backoff_seconds
-from notify.secrets import MissingSecretError, expand_url, read_secrets
-from notify.views import load_message
-from notify.webhook import SendResult, send_webhook
 from storage.db import session_scope
 from storage.deliveries import lease_delivery
 from storage.models import as_utc, utcnow
 from storage.subscriptions import Delivery, DeliveryAttempt, Subscriber, set_status
 from tasks.context import engine
 from tasks.reliability import RETRY_TRANSIENT
+
+if TYPE_CHECKING:
+    from notify.payload import Message
+    from notify.webhook import SendResult
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +40,8 @@ MAX_COUNTDOWN_SECONDS = 600
 @shared_task(name="tasks.deliver.deliver", bind=True, **RETRY_TRANSIENT)
 def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
     """Make one attempt at one delivery; schedule the next if it failed."""
+    from notify.views import load_message
+
     settings = get_settings()
     now = utcnow()
     lease = now + timedelta(seconds=settings.delivery_timeout_seconds) + LEASE_MARGIN
@@ -90,6 +90,12 @@ def deliver(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
 def _send(
     subscriber: Subscriber, message: Message, webhook_id: str, settings: Settings
 ) -> SendResult:
+    from notify.apprise_channel import send_apprise
+    from notify.guard import delivery_guard
+    from notify.payload import build_payload
+    from notify.secrets import MissingSecretError, expand_url, read_secrets
+    from notify.webhook import SendResult, send_webhook
+
     timeout, guard = settings.delivery_timeout_seconds, delivery_guard()
     try:
         if subscriber.channel == "webhook":
@@ -111,6 +117,8 @@ def _record(
     delivery_id: int, started: datetime, result: SendResult, settings: Settings
 ) -> float | None:
     """Store the attempt and the delivery's new state; return the seconds until a retry."""
+    from notify.retry import backoff_seconds
+
     now = utcnow()
     with session_scope(engine()) as session:
         delivery = session.get(Delivery, delivery_id)

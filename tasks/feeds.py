@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -22,10 +22,6 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from config.settings import Settings, get_settings
-from ingest.errors import FetchError, IngestError
-from ingest.feeds import ParsedFeed, parse_feed
-from ingest.fetch import AsyncFetcher, FetchResult
-from ingest.schedule import Bounds, FeedState, PollPolicy, feed_after_poll
 from storage import feeds as storage_feeds
 from storage.db import describe_error, is_outage, session_scope
 from storage.feeds import existing_feed_ids, insert_new_articles, update_feeds
@@ -33,6 +29,11 @@ from storage.models import Feed, as_utc, utcnow
 from tasks import articles
 from tasks.context import engine, fetcher
 from tasks.reliability import RETRY_TRANSIENT, skip_on_outage
+
+if TYPE_CHECKING:
+    from ingest.errors import IngestError
+    from ingest.feeds import ParsedFeed
+    from ingest.fetch import FetchResult
 
 log = structlog.get_logger(__name__)
 
@@ -125,6 +126,9 @@ async def _fetch_all(targets: Sequence[_Target], settings: Settings) -> list[_Ou
     then are stopped and recorded as timeouts, so a batch of slow feeds keeps what it got
     instead of losing the whole batch to the time limit.
     """
+    from ingest.errors import FetchError
+    from ingest.fetch import AsyncFetcher
+
     overall = asyncio.Semaphore(settings.poll_concurrency)
     per_host: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.poll_host_concurrency)
@@ -168,6 +172,8 @@ def _host(url: str) -> str:
 
 
 def _parse(outcome: _Outcome) -> None:
+    from ingest.feeds import parse_feed
+
     result = outcome.result
     if result is None or result.not_modified:
         return
@@ -179,6 +185,8 @@ def _parse(outcome: _Outcome) -> None:
 def _failure_kept(outcome: _Outcome, step: str) -> Iterator[None]:
     """Any failure of one feed's step stays with that feed, so the batch goes on: an
     IngestError as it is, anything else (a bug) as ``internal_error``."""
+    from ingest.errors import IngestError
+
     try:
         yield
     except IngestError as error:
@@ -199,6 +207,8 @@ def _record_batch(
     fails the whole bulk write; stored one by one, that feed alone gets ``storage_error``
     and the others go on. An outage is raised: no feed is at fault.
     """
+    from ingest.errors import IngestError
+
     try:
         return _record(outcomes, feeds, now, settings)
     except Exception as error:
@@ -250,6 +260,8 @@ def _feed_row(
 ) -> dict[str, Any]:
     """The feed's columns after this poll (one row of the batch's bulk update): the
     schedule's pure state machine, :func:`ingest.schedule.feed_after_poll`."""
+    from ingest.schedule import Bounds, FeedState, PollPolicy, feed_after_poll
+
     state = FeedState(
         id=feed.id,  # type: ignore[arg-type]
         title=feed.title,

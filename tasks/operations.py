@@ -10,7 +10,6 @@ from celery import shared_task
 from sqlmodel import Session
 
 from config.settings import Settings, get_settings
-from notify.filters import wants_notice
 from storage.db import session_scope, take_lock
 from storage.deliveries import (
     active_subscribers,
@@ -35,6 +34,8 @@ log = structlog.get_logger(__name__)
 @skip_on_outage
 def check_operations() -> int:
     """Raise ``feed_broken`` and ``delivery_failing`` notices, each episode once."""
+    from notify.filters import wants_notice
+
     settings = get_settings()
     now = utcnow()
     with session_scope(engine()) as session:

@@ -15,17 +15,15 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from analysis.neardup import signature as minhash_signature
-from analysis.outlets import normalise_outlet, outlet_from_url
-from analysis.reading import ArticleReading, read_article
-from analysis.stance.features import Doc
 from config.settings import get_settings
-from ingest.errors import IngestError
-from ingest.extract import ExtractedArticle, cap_text
-from ingest.extract import extract_article as extract_html
 from tasks.context import stance_engine
+
+if TYPE_CHECKING:
+    from analysis.reading import ArticleReading
+    from analysis.stance.features import Doc
+    from ingest.extract import ExtractedArticle
 
 KEPT = 64  # results waiting for their task; older ones (a copy's reading) are dropped
 _ready: OrderedDict[Hashable, Any] = OrderedDict()
@@ -64,23 +62,31 @@ def _take(key: Hashable, work_out: Callable[[], T]) -> T:
 
 def extraction(html: str, url: str | None, *, date_known: bool) -> ExtractedArticle:
     """`ingest.extract.extract_article` of the page, prepared or worked out now."""
+    from ingest.extract import extract_article as extract_html
+
     return _take(_extraction_key(html, url, date_known),
                  lambda: extract_html(html, url, date_known=date_known))
 
 
 def signature(text: str) -> list[int] | None:
     """`analysis.neardup.signature` of the text, prepared or worked out now."""
+    from analysis.neardup import signature as minhash_signature
+
     return _take(_signature_key(text), lambda: minhash_signature(text))
 
 
 def reading(title: str, text: str, outlet: str | None) -> ArticleReading:
     """`analysis.reading.read_article` of the article, prepared or worked out now."""
+    from analysis.reading import read_article
+
     return _take(_reading_key(title, text, outlet), lambda: read_article(title, text, outlet))
 
 
 def capped_text(text: str) -> tuple[str, str | None]:
     """The article's text as analysis reads it (its cost grows with length), and the
     problem to record when it was cut."""
+    from analysis.text import cap_text
+
     return cap_text(text, get_settings().max_analysis_chars)
 
 
@@ -94,6 +100,12 @@ def prepare(
 ) -> Prepared | None:
     """What the tasks will ask for an article stored with these values; None for a page
     that does not extract, whose task then records the error itself."""
+    from analysis.neardup import signature as minhash_signature
+    from analysis.outlets import normalise_outlet, outlet_from_url
+    from analysis.reading import read_article
+    from ingest.errors import IngestError
+    from ingest.extract import extract_article as extract_html
+
     extracted = None
     outlet = normalise_outlet(outlet)
     if html and not text:

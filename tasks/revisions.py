@@ -15,12 +15,7 @@ import structlog
 from celery import shared_task
 from sqlmodel import Session
 
-from analysis.neardup import bands, content_hash, signature
 from config.settings import get_settings
-from ingest.errors import IngestError
-from ingest.extract import decode_html
-from ingest.extract import extract_article as extract_html
-from notify.outbox import write_deliveries
 from storage.alerts import alert_exists
 from storage.articles import lease_revision_checks, move_bands, outlet_name, stance_records
 from storage.db import KeyLock, lock_key, session_scope
@@ -52,6 +47,11 @@ def schedule_revision_checks() -> int:
 @shared_task(name="tasks.revisions.check_revision", **RETRY_TRANSIENT)
 def check_revision(article_id: int) -> int | None:
     """Re-fetch one article; returns the new revision number when its text changed."""
+    from analysis.neardup import content_hash
+    from ingest.errors import IngestError
+    from ingest.extract import decode_html
+    from ingest.extract import extract_article as extract_html
+
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is None or article.status != "decided" or not article.url:
@@ -98,6 +98,8 @@ def check_revision(article_id: int) -> int | None:
 
 def _record_revision(session: Session, article: Article, text: str) -> int:
     """Store the new text as the next revision (the first change also keeps the original)."""
+    from analysis.neardup import bands, content_hash, signature
+
     now = utcnow()
     if article.revision_count == 0 and article.text:
         session.add(ArticleRevision(
@@ -124,6 +126,8 @@ def _rejudge(
     """Judge the new text against the article's claims; a changed stance raises an alert.
 
     Returns the stance changes and the deliveries to send once the transaction commits."""
+    from notify.outbox import write_deliveries
+
     title = article.title or ""
     changes: list[str] = []
     delivery_ids: list[int] = []

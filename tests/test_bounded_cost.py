@@ -18,8 +18,8 @@ from loopback import PARAGRAPHS, Claimwatch, LoopbackServer, ok, page, rss, slow
 from processes import DONE, logs, start, stop
 from sqlalchemy import create_engine, text
 
+from analysis.text import cap_text
 from config.settings import Settings
-from ingest.extract import cap_text
 
 
 def test_cap_text_cuts_at_a_line_end_and_says_so() -> None:

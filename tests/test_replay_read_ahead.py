@@ -55,16 +55,17 @@ def test_only_the_newest_results_are_kept() -> None:
 def test_replay_decides_the_same_with_and_without_reading_ahead(
     claimwatch: Claimwatch, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import analysis.reading
     import cli.replay
 
     calls: Counter[str] = Counter()
-    read_article = prepared.read_article
+    read_article = analysis.reading.read_article
 
     def counted(*args: object) -> object:
         calls["read"] += 1  # in this process only: the second one counts in its own copy
         return read_article(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(prepared, "read_article", counted)
+    monkeypatch.setattr(analysis.reading, "read_article", counted)
     ahead = cli.replay.replay(SEEDS)
     assert calls["read"] == 0  # every article was read by the second process
 

@@ -23,9 +23,8 @@ from analysis.entities import analyse_entities  # noqa: E402
 from analysis.matching import article_entities  # noqa: E402
 from analysis.sources import find_sources  # noqa: E402
 from analysis.stance import StanceEngine  # noqa: E402
-from analysis.text import clean_article_text  # noqa: E402
+from analysis.text import cap_text, clean_article_text  # noqa: E402
 from config.settings import get_settings  # noqa: E402
-from ingest.extract import cap_text  # noqa: E402
 
 FIRST = ["Anna", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Irina"]
 
