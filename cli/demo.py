@@ -119,7 +119,10 @@ def _serve(port: int, pages: list[str]) -> None:
         app_from_environment(), host="127.0.0.1", port=port, log_level="warning",
         log_config=None,  # its loggers go to the root handler set by configure_logging
     )
-    listening = config.bind_socket()  # before the pages are announced, so they answer
+    # Listening (uvicorn's bind_socket only binds) before the pages are announced, so they
+    # answer: a connection waits in the backlog until the server takes it.
+    listening = config.bind_socket()
+    listening.listen(config.backlog)
     for page in pages:
         print(f"story page: http://127.0.0.1:{port}{page}")
     print("serving until Ctrl-C", flush=True)
