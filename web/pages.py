@@ -8,6 +8,7 @@ redirect, so a reload never posts twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ from web.auth import (
     signed_in,
     token_matches,
 )
+from web.caching import KeptPages
 from web.deps import DB, Base
 from web.schemas import ClaimIn, FeedIn, StoryDetail, SubscriptionIn
 from web.timeline import Link, Point, draw_timeline
@@ -96,18 +98,36 @@ def front_page(
     return render(request, "index.html", page=page, q=q, disputed=disputed, sort=sort)
 
 
+@dataclass(frozen=True)
+class StoryPage:
+    """A story page's part that is the same for every reader, as of one story version."""
+
+    version: int
+    title: str
+    body: Markup
+
+
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(request: Request, story_id: int, db: DB, base: Base) -> HTMLResponse:
-    story = queries.story(db, story_id, base)
-    if story is None:
+    """The story's own part comes from the pages this process kept while the story's
+    version (read in the page's first statement) has not moved; building it is most of
+    the page's cost. The frame around it (sign-in, CSRF token, messages) is per request."""
+    kept: KeptPages[StoryPage] = request.app.state.story_pages
+    page = kept.get(story_id)
+    found = queries.changed_story(db, story_id, base, page.version if page else None)
+    if found is None:
         return problem(request, 404, "No such story", f"There is no story {story_id}.")
-    return render(
-        request,
-        "story.html",
-        story=story,
-        by_id={r.id: r for r in story.reports},
-        timeline=Markup(timeline_svg(story)),
-    )
+    version, story = found
+    if story is not None:
+        body = templates.get_template("story_body.html").render(
+            story=story,
+            by_id={r.id: r for r in story.reports},
+            timeline=Markup(timeline_svg(story)),
+        )
+        page = StoryPage(version, story.claim.text, Markup(body))
+        kept.put(story_id, page, len(page.title) + len(body))
+    assert page is not None  # unchanged since the kept page was built
+    return render(request, "story.html", title=page.title, body=page.body)
 
 
 def timeline_svg(story: StoryDetail) -> str:
