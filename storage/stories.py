@@ -2,8 +2,8 @@
 
 Lists are counted, filtered and paged in SQL so they stay cheap as the database grows; a
 story page reads its one story's rows in three statements, or in one while the story's
-version says nothing it shows has changed. Statements are built once per
-kind (building one costs about as much Python time as running it) with bound parameters.
+version says nothing it shows has changed. Statements are built once per kind (building
+one costs about as much Python time as running it) with bound parameters.
 """
 
 from __future__ import annotations
