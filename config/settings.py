@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     web_workers: int = Field(default=1, ge=1)
     # Routes running at once in each of them: pages are GIL-bound, so few threads serve more.
     web_threads: int = Field(default=4, ge=1)
+    # Rendered story pages each of them keeps (web.caching), in MB of HTML; 0 keeps none.
+    web_page_cache_mb: int = Field(default=64, ge=0)
     # Base URL of the web app, used for links in alerts.
     public_url: str = "http://localhost:8000"
     # Bearer token for the web API's writes; unset: every write is refused.

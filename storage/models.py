@@ -179,6 +179,10 @@ class Story(SQLModel, table=True):
     entity_keys: list[str] = json_column()
     created_at: datetime = Field(default_factory=utcnow)
     last_activity_at: datetime = Field(default_factory=utcnow, index=True)
+    # Goes up with every write to what the story's page shows, in the same transaction:
+    # database triggers bump it (migration 4cf1c81aa8e0), whichever code writes. The web
+    # app keeps a story's rendered page until it moves.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class StanceRecord(SQLModel, table=True):

@@ -1,8 +1,9 @@
 """Stories: the claim's story, and the reads of the story pages and the front page.
 
 Lists are counted, filtered and paged in SQL so they stay cheap as the database grows; a
-story page reads its one story's rows in three statements. Statements are built once per
-kind (building one costs about as much Python time as running it) with bound parameters.
+story page reads its one story's rows in three statements, or in one while the story's
+version says nothing it shows has changed. Statements are built once per kind (building
+one costs about as much Python time as running it) with bound parameters.
 """
 
 from __future__ import annotations
@@ -124,13 +125,23 @@ def _story_figures() -> dict[str, Any]:
     }
 
 
-def story_reports(session: Session, story_id: int) -> Sequence[Any]:
+def story_reports(
+    session: Session, story_id: int, unless_version: int | None = None
+) -> Sequence[Any]:
     """The story with its claim and reports in time order, one row per report (one row
     with no report for a story without any; none for no story): ``Story``, ``Claim``, the
     article's ``id``, ``external_id``, ``title``, ``url``, ``author``, ``published_at``,
     ``discovered_at``, the outlet's ``name`` and the ``StanceRecord`` toward the claim.
-    Never the article's page or text, the bulk of the row."""
-    return session.exec(_story_statements()[0], params={"story_id": story_id}).all()
+    Never the article's page or text, the bulk of the row.
+
+    When the story's version is still ``unless_version`` (a caller that kept what it
+    built from an earlier read), the reports are left out: the one row says so in the
+    same statement, and in the same snapshot as the reports it would have read.
+    """
+    known = -1 if unless_version is None else unless_version
+    return session.exec(
+        _story_statements()[0], params={"story_id": story_id, "known": known}
+    ).all()
 
 
 def story_cited_sources(session: Session, story_id: int) -> Sequence[Any]:
@@ -155,7 +166,7 @@ def _story_statements() -> tuple[Any, Any, Any]:
             col(Article.discovered_at), col(Outlet.name), StanceRecord,
         )
         .join(Claim, col(Claim.id) == col(Story.claim_id))
-        .join(Article, in_story, isouter=True)
+        .join(Article, and_(in_story, col(Story.version) != bindparam("known")), isouter=True)
         .join(Outlet, col(Outlet.id) == col(Article.outlet_id), isouter=True)
         .join(
             StanceRecord,

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
-from test_web_support import TOKEN, client_for, post_form, seeds_environment
+from test_web_support import TOKEN, client_for, page_csrf_token, post_form, seeds_environment
 
 from web.auth import COOKIE
 from web.timeline import Link, Point, draw_timeline
@@ -36,6 +36,20 @@ def test_newsroom_pages_render_the_seeds_story() -> None:
         assert "The New Yorker" in client.get("/sources").text
         missing = client.get("/stories/999")
         assert missing.status_code == 404 and "No such story" in missing.text
+
+
+def test_a_kept_story_page_gets_each_reader_own_frame() -> None:
+    """The story's part is kept per process; sign-in, the CSRF token and messages are not."""
+    with client_for(seeds_environment()["CLAIMWATCH_DATABASE_URL"]) as client:
+        anonymous = client.get("/stories/1").text  # kept from here on
+        post_form(client, "/signin", {"token": TOKEN})
+        signed = client.get("/stories/1", params={"message": "Signed in."}).text
+        token = page_csrf_token(client, "/stories/1")
+    assert "Operator sign-in" in anonymous and "Sign out" not in anonymous
+    assert "Sign out" in signed and 'class="flash ok"' in signed
+    assert f'value="{token}"' in signed and token not in anonymous
+    story = anonymous[anonymous.index('<p class="kicker"><a href="/">Stories</a>'):]
+    assert story in signed
 
 
 def test_operator_forms_need_sign_in(fresh: TestClient) -> None:

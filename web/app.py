@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from config.settings import get_settings
 from storage.db import get_engine, init_db
 from web import api, atom, health, pages
-from web.caching import ETagMiddleware
+from web.caching import ETagMiddleware, KeptPages
 
 CookieSecure = Literal["auto", "true", "false"]
 
@@ -36,8 +36,11 @@ def create_app(
     broker_url: str,
     cookie_secure: CookieSecure = "auto",
     threads: int | None = None,
+    page_cache_mb: int = 64,
 ) -> FastAPI:
     """The app over an engine whose schema exists; the token None disables writes.
+
+    ``page_cache_mb`` bounds the rendered story pages this process keeps (web.caching).
 
     ``threads`` caps the routes running at once in this process (anyio's default is 40).
     Pages are mostly Python work under one GIL: 40 threads contending for it make every
@@ -65,6 +68,7 @@ def create_app(
     app.state.public_url = public_url.rstrip("/")
     app.state.broker_url = broker_url
     app.state.cookie_secure = cookie_secure
+    app.state.story_pages = KeptPages(page_cache_mb * 2**20)
     app.add_middleware(ETagMiddleware)
     app.add_exception_handler(pages.FormRefused, pages.refused_page)
     app.include_router(api.router)
@@ -92,4 +96,5 @@ def migrated_app() -> FastAPI:
         broker_url=settings.broker_url,
         cookie_secure=settings.cookie_secure,
         threads=settings.web_threads,
+        page_cache_mb=settings.web_page_cache_mb,
     )

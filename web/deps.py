@@ -34,7 +34,9 @@ def released(session: Session, result: T) -> T:
     return result
 
 
-def public_url(request: Request) -> str:
+async def public_url(request: Request) -> str:
+    """Async, so FastAPI runs it on the event loop: a sync dependency costs each request
+    one more hand-off to a worker thread and back, which under load waits for the GIL."""
     return request.app.state.public_url
 
 

@@ -103,16 +103,27 @@ def stories(
 
 
 def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
-    """One story with its reports in time order, stances, sources, outlets and alerts.
+    """One story with its reports in time order, stances, sources, outlets and alerts."""
+    found = changed_story(session, story_id, base_url, None)
+    return found[1] if found else None
+
+
+def changed_story(
+    session: Session, story_id: int, base_url: str, known: int | None
+) -> tuple[int, StoryDetail | None] | None:
+    """The story's version, and the story unless that version is still ``known`` (then
+    nothing it shows has changed since the caller built it); None for no such story.
 
     Three statements whatever the story's size: the story with its claim and reports
     (outlet and stance joined, the pages' text left out), the sources they cite, and its
-    alerts.
+    alerts; one when the version is ``known``.
     """
-    rows = story_reports(session, story_id)
+    rows = story_reports(session, story_id, unless_version=known)
     if not rows:
         return None
     found, claim = rows[0][0], rows[0][1]
+    if found.version == known:
+        return known, None
     articles = [row for row in rows if row.id is not None]
     cited: dict[int, list[CitedSourceOut]] = {}
     for article_id, sentence, name, kind in story_cited_sources(session, story_id):
@@ -143,7 +154,7 @@ def story(session: Session, story_id: int, base_url: str) -> StoryDetail | None:
     outlet_list = _first_seen(((r.outlet, None, r.id) for r in reports if r.outlet), when)
     source_list = _first_seen(((s.name, s.kind, r.id) for r in reports for s in r.sources), when)
     contradictions = [a for a in alerts if a.kind == "contradiction"]
-    return StoryDetail(
+    return found.version, StoryDetail(
         id=story_id,
         title=found.title,
         claim=claim_out(claim, story_id),
