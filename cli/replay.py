@@ -118,6 +118,7 @@ def _read_ahead(items: list[ArchiveArticle]) -> Iterator[Callable[[int], None]]:
     if len(items) < 2 or (os.cpu_count() or 1) < 2:
         yield lambda _position: None
         return
+    prepared.load()
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
     pending: dict[int, Future[prepared.Prepared | None]] = {}
     given_up = False
