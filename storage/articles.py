@@ -93,11 +93,11 @@ def replace_sources(session: Session, article_id: int, found: Iterable[CitedSour
 
 
 def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
-    """The story's articles whose alerts have been decided, without their page and text
-    (the bulk of the row, which the decisions do not read)."""
+    """The story's articles whose alerts have been decided, without their text (the bulk
+    of the row, which the decisions do not read; the page is always deferred)."""
     return session.exec(
         select(Article)
-        .options(defer(Article.html), defer(Article.text))  # type: ignore[arg-type]
+        .options(defer(Article.text))  # type: ignore[arg-type]
         .where(Article.story_id == story_id, Article.status == "decided")
     ).all()
 

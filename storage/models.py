@@ -7,11 +7,14 @@ idempotent: a task delivered twice finds its row and does nothing new.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, event
 from sqlalchemy.orm import declared_attr, deferred
 from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from analysis.judgments import StanceJudgment
 
 
 def utcnow() -> datetime:
@@ -200,6 +203,13 @@ class StanceRecord(SQLModel, table=True):
     # rule weighs; empty on records written before it was kept.
     probabilities: dict[str, float] = json_column(dict)
     created_at: datetime = Field(default_factory=utcnow)
+
+    def set_judgment(self, judgment: StanceJudgment) -> None:
+        """Take the judgment's stance, score, relatedness, evidence and probabilities (a
+        first judgment, or a revised text's)."""
+        self.stance, self.score = judgment.stance.value, judgment.score
+        self.related, self.evidence = judgment.related, list(judgment.evidence)
+        self.probabilities = {k.value: v for k, v in judgment.probabilities.items()}
 
 
 class Source(SQLModel, table=True):

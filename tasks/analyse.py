@@ -123,17 +123,9 @@ def analyse_article(article_id: int) -> None:
             article.problems = [*article.problems, reader.capped]
         story = _story_for(session, reading, article, sorted(reader.article.entities.named))
         judgment = reading.judgment
-        session.add(
-            StanceRecord(
-                article_id=article_id,
-                claim_id=story.claim_id,
-                stance=judgment.stance.value,
-                score=judgment.score,
-                related=judgment.related,
-                evidence=list(judgment.evidence),
-                probabilities={k.value: v for k, v in judgment.probabilities.items()},
-            )
-        )
+        record = StanceRecord(article_id=article_id, claim_id=story.claim_id)
+        record.set_judgment(judgment)
+        session.add(record)
         replace_sources(session, article_id, reader.article.sources)
         story.entity_keys = sorted(set(story.entity_keys) | reader.article.entities.named)
         story.last_activity_at = max(story.last_activity_at, reader.when)

@@ -57,15 +57,19 @@ def _signature_key(text: str) -> Hashable:
     return ("signature", _digest(text))
 
 
-def _take(key: Hashable, work_out: Callable[[], T]) -> T:
-    return _ready.pop(key) if key in _ready else work_out()
+def _take(key: Callable[[], Hashable], work_out: Callable[[], T]) -> T:
+    """The result prepared under ``key()``, else worked out now; with nothing prepared (a
+    worker) the inputs are not even hashed."""
+    if _ready and (found := key()) in _ready:
+        return _ready.pop(found)
+    return work_out()
 
 
 def extraction(html: str, url: str | None, *, date_known: bool) -> ExtractedArticle:
     """`ingest.extract.extract_article` of the page, prepared or worked out now."""
     from ingest.extract import extract_article as extract_html
 
-    return _take(_extraction_key(html, url, date_known),
+    return _take(lambda: _extraction_key(html, url, date_known),
                  lambda: extract_html(html, url, date_known=date_known))
 
 
@@ -73,14 +77,15 @@ def signature(text: str) -> list[int] | None:
     """`analysis.neardup.signature` of the text, prepared or worked out now."""
     from analysis.neardup import signature as minhash_signature
 
-    return _take(_signature_key(text), lambda: minhash_signature(text))
+    return _take(lambda: _signature_key(text), lambda: minhash_signature(text))
 
 
 def reading(title: str, text: str, outlet: str | None) -> ArticleReading:
     """`analysis.reading.read_article` of the article, prepared or worked out now."""
     from analysis.reading import read_article
 
-    return _take(_reading_key(title, text, outlet), lambda: read_article(title, text, outlet))
+    return _take(lambda: _reading_key(title, text, outlet),
+                 lambda: read_article(title, text, outlet))
 
 
 def capped_text(text: str) -> tuple[str, str | None]:

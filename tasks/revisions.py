@@ -136,9 +136,7 @@ def _rejudge(
         assert claim is not None
         judgment = stance_engine().judge(claim.text, title, body)
         old_stance, old_evidence = record.stance, list(record.evidence)
-        record.stance, record.score = judgment.stance.value, judgment.score
-        record.related, record.evidence = judgment.related, list(judgment.evidence)
-        record.probabilities = {k.value: v for k, v in judgment.probabilities.items()}
+        record.set_judgment(judgment)
         if judgment.stance.value == old_stance or article.story_id is None:
             continue
         changes.append(f"{old_stance}->{judgment.stance.value}")
