@@ -91,8 +91,13 @@ def key_entities(text: str) -> frozenset[str]:
     return _first_sentence_keys(_entity_index(text), confirmed=False)
 
 
+def article_index(title: str, body: str) -> EntityIndex:
+    """Who an article names, sentence by sentence: its headline's claim, then its body."""
+    return _entity_index(f"{claim_from_headline(title)}\n{body}" if title else body)
+
+
 def article_entities(title: str, body: str) -> ArticleEntities:
-    index = _entity_index(f"{claim_from_headline(title)}\n{body}" if title else body)
+    index = article_index(title, body)
     return ArticleEntities(
         named=frozenset(e.name.lower() for e in index.entities),
         headline=_first_sentence_keys(index, confirmed=True) if title else frozenset(),

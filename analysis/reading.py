@@ -11,6 +11,7 @@ from analysis.judgments import CitedSource
 from analysis.matching import (
     ArticleEntities,
     article_entities,
+    article_index,
     article_kind,
     claim_from_headline,
     key_entities,
@@ -38,7 +39,9 @@ def read_article(title: str, text: str, outlet: str | None) -> ArticleReading:
         body=body,
         entities=article_entities(title, body),
         kind=article_kind(title, body),
-        sources=find_sources(body, title=title, outlet=outlet),
+        sources=find_sources(
+            body, title=title, outlet=outlet, entities=article_index(title, body)
+        ),
         own_claim=own_claim,
         own_claim_keys=sorted(key_entities(f"{own_claim}\n{body}")),
     )

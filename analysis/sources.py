@@ -17,7 +17,7 @@ from analysis.entities import EntityIndex, Mention, analyse_entities
 from analysis.judgments import CitedSource
 from analysis.lexicons import alternation, lexicon
 from analysis.outlets import is_outlet_name, known_outlet, outlet_key
-from analysis.text import STOPWORDS, clean_article_text
+from analysis.text import STOPWORDS, clean_article_text, split_sentences
 
 __all__ = ["find_sources"]
 
@@ -233,7 +233,11 @@ def _title_sources(title: str) -> list[str]:
 
 
 def find_sources(
-    text: str, *, title: str | None = None, outlet: str | None = None
+    text: str,
+    *,
+    title: str | None = None,
+    outlet: str | None = None,
+    entities: EntityIndex | None = None,
 ) -> list[CitedSource]:
     """Primary sources the article cites, each with the sentence that cites it.
 
@@ -242,10 +246,16 @@ def find_sources(
 
     `outlet` is the article's own publisher; it is never its own source ("As OBOZREVATEL
     previously reported"). The title is used only for headline attributions to known
-    outlets ("Vice: ...", "... - The New Yorker").
+    outlets ("Vice: ...", "... - The New Yorker"). `entities`, when the caller has read
+    them, are those of the text, perhaps after a line of its own (the headline's claim,
+    whose names then help tell people from organisations); the text is not read again.
     """
     cleaned = clean_article_text(text, title=title)
-    index = analyse_entities(cleaned)
+    sentences = split_sentences(cleaned)
+    index = entities
+    if index is None or index.sentences[len(index.sentences) - len(sentences) :] != sentences:
+        index = analyse_entities(cleaned)
+    first = len(index.sentences) - len(sentences)  # the sentences before the text's own
     own = outlet_key(known_outlet(outlet) or outlet) if outlet else None
     found: dict[str, CitedSource] = {}
 
@@ -260,7 +270,7 @@ def find_sources(
             found[key] = CitedSource(name=name, kind=kind, sentence=sentence)
 
     described: list[tuple[str, str]] = []
-    for sentence, ms in zip(index.sentences, index.mentions, strict=True):
+    for sentence, ms in zip(index.sentences[first:], index.mentions[first:], strict=True):
         for i, forced in _attributed(sentence, ms).items():
             m = ms[i]
             if m.kind == "place" and not re.match(

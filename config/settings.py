@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         return [n.strip() for n in self.allowed_networks.split(",") if n.strip()]
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether a broker URL names Redis (only then is Redis's client ever imported)."""
+    return url.startswith(("redis://", "rediss://"))
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 from prometheus_client import CollectorRegistry, generate_latest
@@ -23,12 +22,16 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from config.settings import is_redis_url
 from storage.alerts import count_by_kind as alerts_by_kind
 from storage.articles import count_by_status as articles_by_status
 from storage.articles import failed_by_reason
 from storage.deliveries import count_by_status as deliveries_by_status
 from storage.feeds import consecutive_errors
 from storage.feeds import count_by_status as feeds_by_status
+
+if TYPE_CHECKING:  # the client is imported where Redis is the broker, not at every start
+    import redis
 
 PREFIX = "claimwatch:metrics"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -40,9 +43,11 @@ _started: dict[str, float] = {}
 
 
 def redis_client(broker_url: str) -> redis.Redis | None:
-    if broker_url.startswith(("redis://", "rediss://")):
-        return redis.Redis.from_url(broker_url, socket_timeout=2)
-    return None
+    if not is_redis_url(broker_url):
+        return None
+    import redis
+
+    return redis.Redis.from_url(broker_url, socket_timeout=2)
 
 
 def record_task(client: redis.Redis, task: str, state: str, seconds: float) -> None:
@@ -67,6 +72,8 @@ def install_task_timing(app: Celery, client: redis.Redis) -> None:
 
     @task_postrun.connect(weak=False)
     def _stop(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
+        import redis
+
         began = _started.pop(task_id, None)
         if began is None or task.app is not app:
             return
@@ -85,6 +92,8 @@ class PipelineCollector(Collector):
         with Session(self.engine) as session:
             yield from self._database(session)
         if self.client is not None:
+            import redis
+
             with contextlib.suppress(redis.RedisError):  # a scrape shows what it can
                 yield from self._redis(self.client)
 

@@ -8,9 +8,12 @@ trees, trained out-of-fold so the trees do not trust it more than it deserves.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 Regions = tuple[frozenset[str] | set[str], set[str], set[str]]
 N_REGIONS = 3
@@ -42,7 +45,10 @@ class BowModel:
 
 
 def design(vocab: dict[str, int], regions_list: Sequence[Regions]) -> csr_matrix:
-    """Sparse binary design matrix for training."""
+    """Sparse binary design matrix for training (scipy is imported here: judging needs
+    none of it, and importing it costs every process a sixth of a second at start)."""
+    from scipy.sparse import csr_matrix
+
     V = len(vocab)
     indptr = [0]
     indices: list[int] = []
