@@ -274,9 +274,15 @@ def match_claim(
         or published_at - c.profile.last_activity_at <= window
     ][: model.candidates]
     decision = model.decisions[kind]
+    surest = 1.0 if decision.weights[0] >= 0 else 0.0  # the relatedness that favours a match
     best: Match | None = None
     for c in open_:
         other = max((o.cosine for o in open_ if o is not c), default=0.0)
+        # Judging relatedness is the costly signal: skip a claim that could not be the match
+        # however related the article turned out to be.
+        bound = decision.probability(match_features(article, published_at, c, other, surest))
+        if bound < decision.threshold or (best is not None and bound <= best.score):
+            continue
         related = relatedness(c.profile.claim)
         features = match_features(article, published_at, c, other, related)
         p = decision.probability(features)

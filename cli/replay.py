@@ -36,7 +36,7 @@ from storage.models import Article, as_utc
 from storage.report import build_report
 from tasks import articles as article_tasks
 from tasks import prepared
-from tasks.context import engine
+from tasks.context import engine, warm_up
 from worker.app import run_tasks_inline
 
 log = structlog.get_logger(__name__)
@@ -118,7 +118,7 @@ def _read_ahead(items: list[ArchiveArticle]) -> Iterator[Callable[[int], None]]:
     if len(items) < 2 or (os.cpu_count() or 1) < 2:
         yield lambda _position: None
         return
-    prepared.load()
+    warm_up()  # before the fork: both processes then share what it loads
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
     pending: dict[int, Future[prepared.Prepared | None]] = {}
     given_up = False

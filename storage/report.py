@@ -26,16 +26,28 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
     if article_ids is not None:
         query = query.where(col(Article.id).in_(list(article_ids)))
     articles = session.exec(query).all()
+    # Only what the report shows is read: a replay into a database of many stories reports
+    # on its own articles and their stories, not on everything stored.
     outlets = {o.id: o.name for o in session.exec(select(Outlet))}
-    claims = {c.id: c for c in session.exec(select(Claim))}
-    external = {a.id: a.external_id for a in session.exec(select(Article))}
-    sources_of: dict[int, list[str]] = {}
-    for link, source in session.exec(
-        select(ArticleSource, Source).join(Source, col(Source.id) == col(ArticleSource.source_id))
-    ):
-        sources_of.setdefault(link.article_id, []).append(source.name)
     story_ids = sorted({a.story_id for a in articles if a.story_id is not None})
     stories = {s.id: s for s in session.exec(select(Story).where(col(Story.id).in_(story_ids)))}
+    claim_ids = [s.claim_id for s in stories.values()]
+    claims = {c.id: c for c in session.exec(select(Claim).where(col(Claim.id).in_(claim_ids)))}
+    members_of: dict[int, list[Article]] = {}
+    for member in session.exec(
+        select(Article)
+        .where(col(Article.story_id).in_(story_ids))
+        .order_by(col(Article.published_at), col(Article.id))
+    ):
+        members_of.setdefault(member.story_id, []).append(member)  # type: ignore[arg-type]
+    shown = {a.id for a in articles} | {m.id for ms in members_of.values() for m in ms}
+    sources_of: dict[int, list[str]] = {}
+    for link, source in session.exec(
+        select(ArticleSource, Source)
+        .join(Source, col(Source.id) == col(ArticleSource.source_id))
+        .where(col(ArticleSource.article_id).in_(shown))
+    ):
+        sources_of.setdefault(link.article_id, []).append(source.name)
     rows = []
     for article in articles:
         story = stories.get(article.story_id)
@@ -70,11 +82,7 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
     story_rows = []
     for story_id in story_ids:
         story = stories[story_id]
-        members = session.exec(
-            select(Article)
-            .where(Article.story_id == story_id)
-            .order_by(col(Article.published_at), col(Article.id))
-        ).all()
+        members = members_of.get(story_id, [])
         claim = claims[story.claim_id]
         story_rows.append(
             {
@@ -89,6 +97,16 @@ def build_report(session: Session, article_ids: Collection[int] | None = None) -
     alerts = session.exec(
         select(Alert).where(col(Alert.story_id).in_(story_ids)).order_by(col(Alert.id))
     ).all()
+    cited = {
+        i
+        for a in alerts
+        for i in (a.article_id, *a.contradicts, *(e["article_id"] for e in a.evidence))
+    }
+    external: dict[int, str] = dict(
+        session.exec(
+            select(Article.id, Article.external_id).where(col(Article.id).in_(cited))
+        ).all()
+    )
     alert_rows = [
         {
             "kind": alert.kind,

@@ -8,10 +8,13 @@ worker's main process 15 MB.
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import lru_cache, wraps
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -25,6 +28,23 @@ if TYPE_CHECKING:
     from analysis.matching import MatchModel
     from analysis.stance import StanceEngine
     from ingest.fetch import Fetcher
+
+
+T = TypeVar("T")
+
+
+def _loaded_once(load: Callable[[], T]) -> Callable[[], T]:
+    """Cache a model's loading, once per process even when a task and the warm-up thread
+    (see `warm_up`) ask at the same moment: plain `lru_cache` would load it twice."""
+    lock = threading.Lock()
+    cached = lru_cache(maxsize=None)(load)
+
+    @wraps(load)
+    def get() -> T:
+        with lock:
+            return cached()
+
+    return get
 
 
 @lru_cache
@@ -51,7 +71,7 @@ def fetcher() -> Fetcher:
     )
 
 
-@lru_cache
+@_loaded_once
 def stance_engine() -> StanceEngine:
     """The engine keeps the features of the last few bodies only: a task judges one article
     against its candidate claims (and again under the story lock); the 2,048 bodies
@@ -91,8 +111,18 @@ def claim_index(session: Session) -> ClaimIndex:
     return state.index
 
 
-@lru_cache
+@_loaded_once
 def match_model() -> MatchModel:
     from analysis.matching import MatchModel
 
     return MatchModel.load()
+
+
+def warm_up() -> None:
+    """Import the work the tasks do and load the models (about a second), so that the first
+    article a process takes does not wait for them: a replay calls it before forking its
+    reading process, a worker's pool process while it waits for its first task."""
+    for module in ("analysis.neardup", "analysis.reading", "analysis.alerts", "ingest.extract"):
+        importlib.import_module(module)
+    stance_engine()
+    match_model()

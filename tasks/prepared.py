@@ -12,7 +12,6 @@ worker prepares nothing and always computes.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -96,12 +95,6 @@ def capped_text(text: str) -> tuple[str, str | None]:
     return cap_text(text, get_settings().max_analysis_chars)
 
 
-def load() -> None:
-    """Load what preparing and deciding need, before the second process is forked: both
-    then share it instead of each loading it (the stance model alone takes a second)."""
-    for module in ("analysis.neardup", "analysis.reading", "ingest.extract"):
-        importlib.import_module(module)
-    stance_engine()
 
 
 def prepare(

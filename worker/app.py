@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from celery import Celery
+from celery.signals import worker_process_init
 
 from config.settings import get_settings
 from monitoring.metrics import install_task_timing, redis_client
@@ -75,6 +79,15 @@ def create_app() -> Celery:
     if client is not None:
         install_task_timing(app, client)
     return app
+
+
+@worker_process_init.connect(weak=False)
+def _warm_up(**_: Any) -> None:
+    """A new pool process loads the task work in the background while it waits for its first
+    task (in the foreground it would hold up Celery's start-up handshake for a second)."""
+    from tasks.context import warm_up
+
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
 
 
 app = create_app()
