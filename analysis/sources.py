@@ -42,7 +42,7 @@ _POSTED_THING_RE = re.compile(
     r"meme|link|gif|selfie|clip|emoji)s?\b",
     re.IGNORECASE,
 )
-_AFTER_CITING_RE = re.compile(r"^\s*,\s*(?:citing|according to)\b", re.IGNORECASE)
+_AFTER_CITING_RE = re.compile(r"^\s*,\s*citing\b", re.IGNORECASE)
 _AFTER_POSSESSIVE_RE = re.compile(
     r"^['\u2019]s?\s+(?:[\w-]+\s+){0,2}?(?:message|statement|report|newsletter|note|letter|email|"
     r"e-mail|tweet|post|article|story|analysis|memo|blog|research|study|survey|spokesman|"

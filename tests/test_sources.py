@@ -125,6 +125,10 @@ def test_according_to_and_citing() -> None:
         "close. The story was first reported by Bloomberg."
     )
     assert got == {"The Wall Street Journal": "outlet", "Bloomberg": "outlet"}
+    # Before "according to" stands what is reported, not who reports it.
+    assert _sources("The envoy met Ursula Brandt, according to the Financial Times.") == {
+        "Financial Times": "outlet"
+    }
 
 
 def test_person_of_organisation_wrote() -> None:
