@@ -16,7 +16,7 @@
    start-up and the first article's index build cancel out.
 
 Usage: .venv/bin/python bench/pipeline/run.py [--shared DIR] [--pages N] [--articles N]
-       [--skip-replay] [--skip-workers]
+       [--rounds N] [--skip-replay] [--skip-workers]
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def workers(shared: Path, folder: Path, count: int) -> None:
+def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
     import psycopg
 
     admin = os.environ.get("CLAIMWATCH_BENCH_POSTGRES_URL",
@@ -124,7 +124,7 @@ def workers(shared: Path, folder: Path, count: int) -> None:
     rates: dict[int, list[float]] = {1: [], 2: []}
     peaks: dict[int, list[list[float]]] = {1: [], 2: []}
     try:
-        for concurrency in (1, 2, 1, 2):
+        for concurrency in (1, 2) * rounds:
             db = f"claimwatch_bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{db}"')
@@ -145,7 +145,8 @@ def workers(shared: Path, folder: Path, count: int) -> None:
         redis.terminate()
         redis.wait()
     one, two = (statistics.median(rates[c]) for c in (1, 2))
-    print(f"2. {len(articles)} articles, Redis + PostgreSQL, median of 2 each (1 2 1 2):")
+    print(f"2. {len(articles)} articles, Redis + PostgreSQL, median of {rounds} each "
+          "(1 2 1 2 ...):")
     print(f"   concurrency 1 {one:6.2f} articles/s; concurrency 2 {two:6.2f} articles/s")
     print(f"   speedup {two / one:.2f} (bar: at least 1.8)")
     for c in (1, 2):
@@ -242,7 +243,7 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
         worker.wait(timeout=60)
 
 
-def stories_scaling(shared: Path, folder: Path, articles: int) -> None:
+def stories_scaling(shared: Path, folder: Path, articles: int, rounds: int) -> None:
     pairs = fnc_articles(shared, 400)
     sentences = sorted({s.strip() for _, b in pairs for s in b.split(".") if 40 < len(s) < 200})
     base = datetime(2024, 1, 1, tzinfo=UTC)
@@ -267,7 +268,7 @@ def stories_scaling(shared: Path, folder: Path, articles: int) -> None:
                              "last_activity_at) VALUES (?, ?, '[]', ?, ?)",
                              (cur.lastrowid, text, when, when))
         times: dict[str, list[float]] = {"many": [], "one": []}
-        for n in range(2):
+        for n in range(rounds):
             for kind, path in (("many", many), ("one", one)):
                 copy = folder / f"run{size}-{kind}{n}.sqlite"
                 shutil.copy(template, copy)
@@ -286,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--pages", type=int, default=300)
     ap.add_argument("--articles", type=int, default=200, help="for the worker figures")
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="runs of each command, alternated; medians are printed")
     ap.add_argument("--skip-workers", action="store_true")
     ap.add_argument("--skip-replay", action="store_true")
     args = ap.parse_args(argv)
@@ -294,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_replay:
         replay_vs_trafilatura(args.shared, folder, args.pages, args.rounds)
     if not args.skip_workers:
-        workers(args.shared, folder, args.articles)
-    stories_scaling(args.shared, folder, 60)
+        workers(args.shared, folder, args.articles, args.rounds)
+    stories_scaling(args.shared, folder, 60, args.rounds)
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 
