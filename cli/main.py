@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -107,10 +108,17 @@ def _demo(args: argparse.Namespace) -> int:
     )
 
 
+def _celery_log_level() -> str:
+    """Celery sets its own loggers to the level it is given: give it the level this process's
+    logs were configured with (CLAIMWATCH_LOG_LEVEL), so that WARNING also quiets the two
+    lines a worker writes for every task."""
+    return f"--loglevel={logging.getLevelName(logging.getLogger().getEffectiveLevel())}"
+
+
 def _worker_argv(concurrency: int, with_beat: bool) -> list[str]:
     argv = [
         "worker",
-        "--loglevel=INFO",
+        _celery_log_level(),
         f"--concurrency={concurrency}",
         "--without-gossip",
         "--without-mingle",
@@ -151,7 +159,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _beat(_args: argparse.Namespace) -> int:
-    return _celery(["beat", "--loglevel=INFO"])
+    return _celery(["beat", _celery_log_level()])
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:

@@ -198,6 +198,18 @@ def peak_rss_mb(pid: int) -> list[float]:
     return [hwm(pid), *(hwm(c) for c in sorted(children))]
 
 
+def _wait_until_ready(worker: subprocess.Popen, broker_url: str) -> None:
+    """Until the worker answers a ping over the broker (its log may be set to say nothing)."""
+    from celery import Celery
+
+    client = Celery(broker=broker_url)
+    deadline = time.monotonic() + 60
+    while not client.control.ping(timeout=0.5):
+        if time.monotonic() > deadline or worker.poll() is not None:
+            raise RuntimeError("the worker did not start")
+    client.close()
+
+
 def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, str]],
                  concurrency: int, url: str) -> tuple[float, list[float]]:
     """Articles/s, and the peak RSS of the worker's processes (main first) once done."""
@@ -209,11 +221,7 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
     worker = subprocess.Popen([*CLAIMWATCH, "worker", "--concurrency", str(concurrency)],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while "ready" not in (folder / f"worker{concurrency}.log").read_text():
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError("the worker did not start")
-            time.sleep(0.2)
+        _wait_until_ready(worker, env["CLAIMWATCH_BROKER_URL"])
         items = folder / "articles.json"
         items.write_text(json.dumps(articles), encoding="utf-8")
         client = subprocess.Popen([sys.executable, "-c", ENQUEUE, str(items)], cwd=ROOT,
