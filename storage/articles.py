@@ -80,16 +80,22 @@ def replace_sources(session: Session, article_id: int, found: Iterable[CitedSour
         first.setdefault(cited.name, cited)
     if not first:
         return
-    session.exec(upsert(session)(Source).values(  # type: ignore[call-overload]
-        [{"name": c.name, "kind": c.kind} for c in first.values()]
-    ).on_conflict_do_nothing())
+    # One statement given many rows, not a statement of many rows: SQLAlchemy compiles the
+    # former once for the process, the latter anew for every number of rows.
+    session.exec(  # type: ignore[call-overload]
+        upsert(session)(Source).on_conflict_do_nothing(),
+        params=[{"name": c.name, "kind": c.kind} for c in first.values()],
+    )
     ids = dict(session.exec(
         select(Source.name, Source.id).where(col(Source.name).in_(list(first)))
     ).all())
-    session.exec(insert(ArticleSource).values([  # type: ignore[call-overload]
-        {"article_id": article_id, "source_id": ids[name], "sentence": cited.sentence}
-        for name, cited in first.items()
-    ]))
+    session.exec(  # type: ignore[call-overload]
+        insert(ArticleSource),
+        params=[
+            {"article_id": article_id, "source_id": ids[name], "sentence": cited.sentence}
+            for name, cited in first.items()
+        ],
+    )
 
 
 def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
@@ -192,10 +198,11 @@ def move_bands(
         session.exec(delete(ArticleBand).where(  # type: ignore[call-overload]
             col(ArticleBand.bucket).in_(list(old)), ArticleBand.article_id == article_id
         ))
-    if new:
-        session.exec(insert(ArticleBand).values(  # type: ignore[call-overload]
-            [{"bucket": b, "article_id": article_id} for b in set(new)]
-        ))
+    if new:  # many rows to one statement, compiled once (see replace_sources)
+        session.exec(  # type: ignore[call-overload]
+            insert(ArticleBand),
+            params=[{"bucket": b, "article_id": article_id} for b in sorted(set(new))],
+        )
 
 
 def lease_stalled(

@@ -117,7 +117,8 @@ class Article(SQLModel, table=True):
     # Non-fatal problems met on the way (a wrong charset, a date clamped), for operators.
     problems: list[str] = json_column()
     decided_at: datetime | None = None
-    duplicate_of_id: int | None = Field(default=None, foreign_key="article.id")
+    # Indexed: when an original joins a story, its copies are found by it (tasks.articles).
+    duplicate_of_id: int | None = Field(default=None, foreign_key="article.id", index=True)
     # How the copy was recognised: "url", "text" (same hash) or "near" (syndicated wire copy).
     duplicate_kind: str | None = Field(default=None, max_length=16)
     duplicate_similarity: float | None = None

@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         replay_vs_trafilatura(args.shared, folder, args.pages, args.rounds)
     if not args.skip_workers:
         workers(args.shared, folder, args.articles, args.rounds)
-    stories_scaling(args.shared, folder, 60, args.rounds)
+    stories_scaling(args.shared, folder, 150, args.rounds)
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 
