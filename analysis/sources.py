@@ -232,6 +232,16 @@ def _title_sources(title: str) -> list[str]:
     return [o for o in out if o]
 
 
+def _entities_of(cleaned: str, given: EntityIndex | None) -> tuple[EntityIndex, int]:
+    """The entities of the text, and how many sentences before its own they start with:
+    the caller's, when they end with the text's sentences, else the text read now."""
+    if given is not None:
+        first = len(given.sentences) - len(sentences := split_sentences(cleaned))
+        if first >= 0 and given.sentences[first:] == sentences:
+            return given, first
+    return analyse_entities(cleaned), 0
+
+
 def find_sources(
     text: str,
     *,
@@ -251,11 +261,7 @@ def find_sources(
     whose names then help tell people from organisations); the text is not read again.
     """
     cleaned = clean_article_text(text, title=title)
-    sentences = split_sentences(cleaned)
-    index = entities
-    if index is None or index.sentences[len(index.sentences) - len(sentences) :] != sentences:
-        index = analyse_entities(cleaned)
-    first = len(index.sentences) - len(sentences)  # the sentences before the text's own
+    index, first = _entities_of(cleaned, entities)
     own = outlet_key(known_outlet(outlet) or outlet) if outlet else None
     found: dict[str, CitedSource] = {}
 

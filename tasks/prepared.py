@@ -95,8 +95,6 @@ def capped_text(text: str) -> tuple[str, str | None]:
     return cap_text(text, get_settings().max_analysis_chars)
 
 
-
-
 def prepare(
     html: str | None,
     url: str | None,

@@ -15,16 +15,6 @@ from config.settings import get_settings, is_redis_url
 
 log = structlog.get_logger(__name__)
 
-# What a broker or database being restarted, failed over or briefly unreachable raises. A
-# pipeline step meeting one retries itself with backoff (Celery logs one "Retry in Ns"
-# line, no traceback); when even the retry cannot be published, the stall sweep
-# (tasks.articles.resume_stalled) takes the article up again.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    kombu.exceptions.OperationalError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-)
-
 
 def _redis_errors() -> tuple[type[Exception], ...]:
     """Redis's own connection errors, for a process whose broker is Redis: no other process
@@ -36,7 +26,16 @@ def _redis_errors() -> tuple[type[Exception], ...]:
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
-TRANSIENT_ERRORS += _redis_errors()
+# What a broker or database being restarted, failed over or briefly unreachable raises. A
+# pipeline step meeting one retries itself with backoff (Celery logs one "Retry in Ns"
+# line, no traceback); when even the retry cannot be published, the stall sweep
+# (tasks.articles.resume_stalled) takes the article up again.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    *_redis_errors(),
+    kombu.exceptions.OperationalError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+)
 # Options for pipeline tasks: 20 retries, waiting up to 1, 2, 4, 8, then 15 s (jittered), so
 # an outage of a few minutes is ridden out; after that the stall sweep takes over.
 RETRY_TRANSIENT: dict[str, Any] = {
