@@ -4,9 +4,9 @@ Celery runs eagerly here: each ``.delay()`` runs the next task inline, so an art
 through every step (delivery included) before the next one starts, and the same code
 paths as a worker are exercised without a broker.
 
-While one article is stored and decided, a second process extracts and reads the next
+While one article is stored and decided, two more processes extract and read the next
 few (`tasks.prepared`): those steps read an article alone, so working them out ahead
-changes no result and uses the machine's second core.
+changes no result and uses the machine's other cores.
 
 A bad line costs only itself: lines that cannot be read, or whose article the database
 refuses, are listed in the report's ``errors`` (``{"line", "reason", "message"}``)
@@ -43,6 +43,11 @@ log = structlog.get_logger(__name__)
 
 ORIGIN = "replay"
 AHEAD = 8  # articles prepared ahead of the one being replayed
+# Preparing a real page costs about 1.4 times what this process then spends storing and
+# deciding it, so two processes keep it fed. They run at a lower priority (a higher nice
+# value): this process is the sequential path, and on two cores it keeps one of them.
+READ_AHEAD_PROCESSES = 2
+READ_AHEAD_NICENESS = 5
 READ_AHEAD_TIMEOUT = 120.0  # seconds to wait for one article's preparation
 
 
@@ -112,14 +117,15 @@ def replay(
 
 @contextmanager
 def _read_ahead(items: list[ArchiveArticle]) -> Iterator[Callable[[int], None]]:
-    """Prepare the items in a second process, AHEAD of the one being replayed; the function
+    """Prepare the items in other processes, AHEAD of the one being replayed; the function
     given hands item N's results to the tasks (`tasks.prepared`). With one core, or once
-    the second process fails or stalls, the tasks work everything out themselves."""
+    a preparing process fails or stalls, the tasks work everything out themselves."""
     if len(items) < 2 or (os.cpu_count() or 1) < 2:
         yield lambda _position: None
         return
     warm_up()  # before the fork: both processes then share what it loads
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(READ_AHEAD_PROCESSES, mp_context=multiprocessing.get_context("fork"),
+                               initializer=os.nice, initargs=(READ_AHEAD_NICENESS,))
     pending: dict[int, Future[prepared.Prepared | None]] = {}
     given_up = False
 

@@ -1,7 +1,7 @@
 """Results of the steps that read an article alone, worked out ahead: its extraction, its
 near-duplicate signature, its reading, and the stance features of its text.
 
-A replay knows its articles in advance, so a second process prepares the next ones
+A replay knows its articles in advance, so other processes prepare the next ones
 (:func:`prepare`) while this one stores and decides the current one, and hands the results
 over (:func:`keep`). The tasks ask here first (:func:`extraction`, :func:`signature`,
 :func:`reading`; the stance engine finds the features among those it remembers). A result

@@ -1,4 +1,4 @@
-"""A replay prepares the next articles in a second process (`tasks.prepared`): the tasks
+"""A replay prepares the next articles in other processes (`tasks.prepared`): the tasks
 take what was prepared from the same inputs, and the replay decides exactly as without."""
 
 from __future__ import annotations
@@ -62,12 +62,12 @@ def test_replay_decides_the_same_with_and_without_reading_ahead(
     read_article = analysis.reading.read_article
 
     def counted(*args: object) -> object:
-        calls["read"] += 1  # in this process only: the second one counts in its own copy
+        calls["read"] += 1  # in this process only: the preparing ones count in their own copies
         return read_article(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(analysis.reading, "read_article", counted)
     ahead = cli.replay.replay(SEEDS)
-    assert calls["read"] == 0  # every article was read by the second process
+    assert calls["read"] == 0  # every article was read by a preparing process
 
     monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'alone.sqlite'}")
     claimwatch.reset()
@@ -90,10 +90,10 @@ def _decisions(report: dict) -> list[object]:
 
 
 def _broken_prepare(*_args: object) -> None:
-    raise RuntimeError("the second process broke")
+    raise RuntimeError("a preparing process broke")
 
 
-def test_a_broken_second_process_costs_only_time(
+def test_a_broken_preparing_process_costs_only_time(
     claimwatch: Claimwatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import cli.replay
