@@ -11,11 +11,21 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from analysis.stance.text import content_stems, tokens
 
 QUERY_STEMS = 40  # the article's heaviest stems that are looked up
+Vector = Mapping[str, float]  # stem -> weight, of unit length
+
+
+def tfidf_vector(text: str, weight: Callable[[str], float]) -> dict[str, float]:
+    """The text's stems weighted by log term frequency times `weight` (their IDF), scaled
+    to unit length so that a dot product is a cosine."""
+    counts = Counter(content_stems(tokens(text)))
+    vector = {s: (1 + math.log(n)) * weight(s) for s, n in counts.items()}
+    norm = math.sqrt(math.fsum(v * v for v in vector.values())) or 1.0
+    return {s: v / norm for s, v in vector.items()}
 
 
 class ClaimIndex:
@@ -36,7 +46,7 @@ class ClaimIndex:
     def add(self, claim_id: int, text: str) -> None:
         """Index (or re-index) one claim."""
         self.remove(claim_id)
-        vector = self._vector(text)
+        vector = self.vector(text)
         for stem, value in vector.items():
             self._postings[stem][claim_id] = value
         self._vectors[claim_id] = vector
@@ -49,10 +59,17 @@ class ClaimIndex:
             if not postings:
                 del self._postings[stem]
 
-    def search(self, text: str, k: int, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
-        """The `k` claims most similar to `text`, as (claim id, cosine), best first."""
-        query = self._vector(text)
-        heaviest = heapq.nlargest(QUERY_STEMS, query.items(), key=lambda kv: kv[1])
+    def vector(self, text: str) -> dict[str, float]:
+        """The text as this index weighs it; depends on the text alone, so it can be worked
+        out ahead and handed to :meth:`search` and :meth:`similarity`."""
+        return tfidf_vector(text, self._weight)
+
+    def search(self, query: str | Vector, k: int, exclude: Iterable[int] = ()
+               ) -> list[tuple[int, float]]:
+        """The `k` claims most similar to the query (a text or its :meth:`vector`), as
+        (claim id, cosine), best first."""
+        vector = self.vector(query) if isinstance(query, str) else query
+        heaviest = heapq.nlargest(QUERY_STEMS, vector.items(), key=lambda kv: kv[1])
         scores: dict[int, float] = defaultdict(float)
         for stem, value in heaviest:
             for claim_id, claim_value in self._postings.get(stem, {}).items():
@@ -62,13 +79,9 @@ class ClaimIndex:
             k, ((c, s) for c, s in scores.items() if c not in skip), key=lambda cs: (cs[1], -cs[0])
         )
 
-    def similarity(self, text: str, claim_id: int) -> float:
-        """Cosine between `text` and one indexed claim (0.0 for an unknown claim)."""
+    def similarity(self, query: str | Vector, claim_id: int) -> float:
+        """Cosine between the query (a text or its :meth:`vector`) and one indexed claim
+        (0.0 for an unknown claim)."""
+        vector = self.vector(query) if isinstance(query, str) else query
         claim = self._vectors.get(claim_id, {})
-        return math.fsum(v * claim.get(s, 0.0) for s, v in self._vector(text).items())
-
-    def _vector(self, text: str) -> dict[str, float]:
-        counts = Counter(content_stems(tokens(text)))
-        vector = {s: (1 + math.log(n)) * self._weight(s) for s, n in counts.items()}
-        norm = math.sqrt(math.fsum(v * v for v in vector.values())) or 1.0
-        return {s: v / norm for s, v in vector.items()}
+        return math.fsum(v * claim.get(s, 0.0) for s, v in vector.items())

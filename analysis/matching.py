@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from analysis.claim_index import ClaimIndex
+from analysis.claim_index import ClaimIndex, Vector
 from analysis.entities import EntityIndex, analyse_entities
 
 
@@ -194,13 +194,16 @@ def find_candidates(
     body: str,
     profiles_of: Callable[[list[int]], Mapping[int, ClaimProfile]],
     k: int,
+    query: Vector | None = None,
 ) -> list[Candidate]:
     """The `k` claims the index finds most like the article, with their similarities to it
-    and to its headline; `profiles_of(ids)` gives their profiles (unknown ids are dropped)."""
-    found = index.search(f"{title}\n{body}", k)
+    and to its headline; `profiles_of(ids)` gives their profiles (unknown ids are dropped).
+    `query` is the article's `index.vector(f"{title}\n{body}")` when worked out before."""
+    found = index.search(query if query is not None else f"{title}\n{body}", k)
     profiles = profiles_of([claim_id for claim_id, _ in found])
+    headline = index.vector(title) if title else {}
     return [
-        Candidate(profiles[c], cos, index.similarity(title, c) if title else 0.0)
+        Candidate(profiles[c], cos, index.similarity(headline, c) if title else 0.0)
         for c, cos in found
         if c in profiles
     ]

@@ -51,6 +51,7 @@ class _Reader:
         self.when = article.published_at or article.discovered_at
         self.article = prepared.reading(self.title, text, outlet_name(session, article))
         self._judgments: dict[str, StanceJudgment] = {}
+        self._query: dict[str, float] | None = None  # the article as the claim index weighs it
 
     def judge(self, claim: str) -> StanceJudgment:
         if claim not in self._judgments:
@@ -62,9 +63,11 @@ class _Reader:
         from analysis.matching import find_candidates, match_claim
 
         index = claim_index(session)
+        if self._query is None:
+            self._query = prepared.query(f"{self.title}\n{self.article.body}", index)
         candidates = find_candidates(
             index, self.title, self.article.body, lambda ids: claim_profiles(session, ids),
-            2 * match_model().candidates,
+            2 * match_model().candidates, query=self._query,
         )
         match = match_claim(
             self.article.entities,

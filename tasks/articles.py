@@ -84,16 +84,11 @@ def waiting_step(status: str) -> Task | None:
     return dict(zip(BETWEEN_STEPS, steps, strict=True)).get(status)
 
 
-def moved_on(article_id: int, expected: str) -> bool:
-    """True when the article is no longer at `expected` (see :func:`story_waiting`)."""
-    return story_waiting(article_id, expected) is None
-
-
 def story_waiting(article_id: int, expected: str) -> int | None:
     """None when the article is no longer at `expected` (the step is done, or the article
     gone): the step it waits for instead is enqueued. Else its story id (0 before it has
-    one). Called before a step's transaction, so a step run inline (replay) never waits
-    for a lock its caller holds."""
+    one), read in a transaction of its own, so a step can take the story's lock first in
+    its next one; and a step run inline (replay) never waits for a lock its caller holds."""
     with session_scope(engine()) as session:
         found = step_of(session, article_id)
     status, story_id = found or (None, None)
@@ -106,8 +101,8 @@ def story_waiting(article_id: int, expected: str) -> int | None:
 @contextmanager
 def article_at(article_id: int, expected: str) -> Iterator[tuple[Session, Article] | None]:
     """A transaction holding the article when it is at `expected`; else None, and once the
-    transaction is over the step the article waits for instead is enqueued, as
-    :func:`moved_on` does, without a transaction of its own."""
+    transaction is over the step the article waits for instead is enqueued (a step run
+    inline, as in a replay, must not run inside its caller's transaction)."""
     with session_scope(engine()) as session:
         article = session.get(Article, article_id)
         if article is not None and article.status == expected:
@@ -132,13 +127,10 @@ def fetch_article(article_id: int) -> None:
     from ingest.errors import IngestError
     from ingest.extract import decode_html
 
-    if moved_on(article_id, "pending"):
-        return
-    with session_scope(engine()) as session:
-        article = session.get(Article, article_id)
-        if article is None or article.status != "pending":
+    with article_at(article_id, "pending") as found:
+        if found is None:
             return
-        url = article.url
+        url = found[1].url
     if not url:
         read_without_page(article_id, "no_url", "the feed entry has no link")
         return
@@ -193,15 +185,13 @@ def extract_article(article_id: int) -> None:
     from analysis.outlets import normalise_outlet, outlet_from_url
     from ingest.errors import IngestError
 
-    if moved_on(article_id, "fetched"):
-        return
-    with session_scope(engine()) as session:
-        article = session.get(Article, article_id)
-        if article is None or article.status != "fetched":
+    with article_at(article_id, "fetched") as found:
+        if found is None:
             return
-        html, url = article.html or "", article.url
+        article = found[1]
+        html, url, date_known = article.html or "", article.url, article.published_at is not None
     try:
-        extracted = prepared.extraction(html, url, date_known=article.published_at is not None)
+        extracted = prepared.extraction(html, url, date_known=date_known)
     except IngestError as error:
         fail(article_id, error.reason, str(error))
         return

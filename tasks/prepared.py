@@ -1,10 +1,12 @@
 """Results of the steps that read an article alone, worked out ahead: its extraction, its
-near-duplicate signature, its reading, and the stance features of its text.
+near-duplicate signature, its reading, its claim-index query, and the stance features of
+its text.
 
 A replay knows its articles in advance, so other processes prepare the next ones
 (:func:`prepare`) while this one stores and decides the current one, and hands the results
 over (:func:`keep`). The tasks ask here first (:func:`extraction`, :func:`signature`,
-:func:`reading`; the stance engine finds the features among those it remembers). A result
+:func:`reading`, :func:`query`; the stance engine finds the features among those it
+remembers). A result
 is keyed by every input of its step, so one prepared from other inputs is never used; a
 worker prepares nothing and always computes.
 """
@@ -21,6 +23,7 @@ from config.settings import get_settings
 from tasks.context import stance_engine
 
 if TYPE_CHECKING:
+    from analysis.claim_index import ClaimIndex
     from analysis.reading import ArticleReading
     from analysis.stance.features import Doc
     from ingest.extract import ExtractedArticle
@@ -37,6 +40,7 @@ class Prepared:
     extraction: tuple[Hashable, ExtractedArticle] | None  # None when it came as text
     signature: tuple[Hashable, list[int] | None]
     reading: tuple[Hashable, ArticleReading]
+    query: tuple[Hashable, dict[str, float]]
     document: tuple[str, str, Doc]  # title, body: what the stance engine reads
 
 
@@ -54,6 +58,10 @@ def _reading_key(title: str, text: str, outlet: str | None) -> Hashable:
 
 def _signature_key(text: str) -> Hashable:
     return ("signature", _digest(text))
+
+
+def _query_key(text: str) -> Hashable:
+    return ("query", _digest(text))
 
 
 def _take(key: Callable[[], Hashable], work_out: Callable[[], T]) -> T:
@@ -87,6 +95,12 @@ def reading(title: str, text: str, outlet: str | None) -> ArticleReading:
                  lambda: read_article(title, text, outlet))
 
 
+def query(text: str, index: ClaimIndex) -> dict[str, float]:
+    """`index.vector(text)`, prepared or worked out now: the index weighs words by the
+    stance engine's IDF, which every process loads alike."""
+    return _take(lambda: _query_key(text), lambda: index.vector(text))
+
+
 def capped_text(text: str) -> tuple[str, str | None]:
     """The article's text as analysis reads it (its cost grows with length), and the
     problem to record when it was cut."""
@@ -105,6 +119,7 @@ def prepare(
 ) -> Prepared | None:
     """What the tasks will ask for an article stored with these values; None for a page
     that does not extract, whose task then records the error itself."""
+    from analysis.claim_index import tfidf_vector
     from analysis.neardup import signature as minhash_signature
     from analysis.outlets import normalise_outlet, outlet_from_url
     from analysis.reading import read_article
@@ -123,10 +138,12 @@ def prepare(
     title = title or ""
     capped, _ = capped_text(text or "")
     read = read_article(title, capped, outlet)
+    searched = f"{title}\n{read.body}"  # what `tasks.analyse` looks up in the claim index
     return Prepared(
         extraction=(_extraction_key(html, url, date_known), extracted) if extracted else None,
         signature=(_signature_key(text or ""), minhash_signature(text or "")),
         reading=(_reading_key(title, capped, outlet), read),
+        query=(_query_key(searched), tfidf_vector(searched, stance_engine().fx.w)),
         document=(title, read.body, stance_engine().fx.doc(title, read.body)),
     )
 
@@ -135,7 +152,8 @@ def keep(result: Prepared | None) -> None:
     """Hold an article's prepared results for its tasks to take."""
     if result is None:
         return
-    for key, value in filter(None, (result.extraction, result.signature, result.reading)):
+    for key, value in filter(None, (result.extraction, result.signature, result.reading,
+                                    result.query)):
         _ready[key] = value
         _ready.move_to_end(key)
     while len(_ready) > KEPT:
