@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # done: a backstop against a leak or one huge page, far above the ~150 MB a pool
     # process holds.
     worker_max_memory_mb: int = 500
+    # Tasks a worker reserves per pool process, the running one included. A task takes tens
+    # of milliseconds, so with none waiting a pool process idles for a broker round trip
+    # after each; many would let one busy worker sit on tasks another could run.
+    worker_prefetch_multiplier: int = 2
     # Alert delivery.
     # A delivery still failing this long after its alert is given up.
     delivery_give_up_seconds: float = 24 * 3600

@@ -39,7 +39,7 @@ def create_app() -> Celery:
         # acknowledging late and requeueing on worker loss loses nothing and duplicates nothing.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
         task_ignore_result=True,
         # No task runs unbounded (a hostile page, a runaway analysis); see tasks/limits.py.
         task_soft_time_limit=settings.task_soft_time_limit_seconds,
