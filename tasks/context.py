@@ -120,8 +120,8 @@ def match_model() -> MatchModel:
 
 def warm_up() -> None:
     """Import the work the tasks do and load the models (about a second), so that the first
-    article a process takes does not wait for them: a replay calls it before forking its
-    reading process, a worker's pool process while it waits for its first task."""
+    article a process takes does not wait for them: a replay calls it before forking the
+    processes that read ahead, a worker's pool process while it waits for its first task."""
     for module in ("analysis.neardup", "analysis.reading", "analysis.alerts", "ingest.extract"):
         importlib.import_module(module)
     stance_engine()
