@@ -87,8 +87,11 @@ def describe_error(error: BaseException) -> str:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
-    engine = _create_engine(url)
+def get_engine(url: str, *, pre_ping: bool = True) -> Engine:
+    """The engine for `url`, one per process. `pre_ping` tests each pooled PostgreSQL
+    connection with a round trip before lending it, so a web page never meets one the
+    server dropped (a restart); code that retries on a dropped connection can skip it."""
+    engine = _create_engine(url, pre_ping)
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _storable_parameters(  # type: ignore[no-untyped-def]
@@ -99,7 +102,7 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
-def _create_engine(url: str) -> Engine:
+def _create_engine(url: str, pre_ping: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 60, "check_same_thread": False},
@@ -116,7 +119,7 @@ def _create_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=_storable_json)
+    return create_engine(url, pool_pre_ping=pre_ping, json_serializer=_storable_json)
 
 
 def init_db(engine: Engine) -> None:

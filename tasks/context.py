@@ -49,7 +49,10 @@ def _loaded_once(load: Callable[[], T]) -> Callable[[], T]:
 
 @lru_cache
 def engine() -> Engine:
-    db = get_engine(get_settings().database_url)
+    """The tasks' engine. Its connections are not tested before each use (a round trip per
+    transaction, five or more per article): a task that meets one the server dropped fails
+    with a transient error and is retried, and SQLAlchemy then replaces the whole pool."""
+    db = get_engine(get_settings().database_url, pre_ping=False)
     init_db(db)
     return db
 
