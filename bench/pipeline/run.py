@@ -8,7 +8,9 @@
    concurrency 1 and at 2 (alternately), timed from the first message sent (the articles
    are stored and the client started before) until every article is decided; prints
    articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
-   the worker is stopped) and their sum (pages shared after the fork count in each). Needs
+   the worker is stopped) and their sum (pages shared after the fork count in each); and,
+   between the rounds, what two CPU-bound processes get from the machine against one, the
+   ceiling of any speedup at the moment. Needs
    `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL
    (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
@@ -123,8 +125,11 @@ def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
     articles = fnc_articles(shared, count)
     rates: dict[int, list[float]] = {1: [], 2: []}
     peaks: dict[int, list[list[float]]] = {1: [], 2: []}
+    machine: list[float] = []
     try:
         for concurrency in (1, 2) * rounds:
+            if concurrency == 2:
+                machine.append(machine_speedup())
             db = f"claimwatch_bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{db}"')
@@ -148,7 +153,8 @@ def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
     print(f"2. {len(articles)} articles, Redis + PostgreSQL, median of {rounds} each "
           "(1 2 1 2 ...):")
     print(f"   concurrency 1 {one:6.2f} articles/s; concurrency 2 {two:6.2f} articles/s")
-    print(f"   speedup {two / one:.2f} (bar: at least 1.8)")
+    print(f"   speedup {two / one:.2f} (bar: at least 1.8); the machine itself, measured between"
+          f" the rounds: {statistics.median(machine):.2f} for two CPU-bound processes")
     for c in (1, 2):
         main, *children = (max(p) for p in zip(*peaks[c], strict=False))
         print(f"   concurrency {c} peak RSS, MB: main {main:.0f}, pool "
@@ -179,6 +185,23 @@ sys.stdin.readline()  # the clock starts now: this process's start-up is not the
 for i in ids:
     dedup_article.delay(i)
 """
+
+
+SPIN = "x = 0\nfor i in range(4_000_000):\n    x += i * i\n"
+
+
+def machine_speedup() -> float:
+    """Throughput of two CPU-bound Python processes at once against one alone: what a
+    perfectly parallel workload gets from this machine's two cores at the moment (on a
+    shared host it is often well under 2)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", SPIN], check=True)
+    alone = time.perf_counter() - start
+    start = time.perf_counter()
+    pair = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(2)]
+    for process in pair:
+        process.wait()
+    return 2 * alone / (time.perf_counter() - start)
 
 
 def peak_rss_mb(pid: int) -> list[float]:
