@@ -188,6 +188,11 @@ def match_features(
     ]
 
 
+def searched_text(title: str, body: str) -> str:
+    """What the claim index is searched with for an article: its headline and its body."""
+    return f"{title}\n{body}"
+
+
 def find_candidates(
     index: ClaimIndex,
     title: str,
@@ -198,12 +203,13 @@ def find_candidates(
 ) -> list[Candidate]:
     """The `k` claims the index finds most like the article, with their similarities to it
     and to its headline; `profiles_of(ids)` gives their profiles (unknown ids are dropped).
-    `query` is the article's `index.vector(f"{title}\n{body}")` when worked out before."""
-    found = index.search(query if query is not None else f"{title}\n{body}", k)
+    `query` is the article's `index.vector(searched_text(title, body))` when worked out
+    before."""
+    found = index.search(query if query is not None else searched_text(title, body), k)
     profiles = profiles_of([claim_id for claim_id, _ in found])
-    headline = index.vector(title) if title else {}
+    headline = index.vector(title) if title else {}  # no headline: similarity 0.0
     return [
-        Candidate(profiles[c], cos, index.similarity(headline, c) if title else 0.0)
+        Candidate(profiles[c], cos, index.similarity(headline, c))
         for c, cos in found
         if c in profiles
     ]

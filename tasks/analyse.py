@@ -64,7 +64,7 @@ class _Reader:
 
         index = claim_index(session)
         if self._query is None:
-            self._query = prepared.query(f"{self.title}\n{self.article.body}", index)
+            self._query = prepared.query(self.title, self.article.body, index)
         candidates = find_candidates(
             index, self.title, self.article.body, lambda ids: claim_profiles(session, ids),
             2 * match_model().candidates, query=self._query,

@@ -95,6 +95,12 @@ _indexes: dict[str, _IndexState] = {}
 INDEX_REBUILD_SECONDS = 300.0  # picks up claims whose text an operator changed
 
 
+def claim_weights() -> Callable[[str], float]:
+    """How the claim index weighs a word: the stance engine's IDF, so retrieval and stance
+    read words alike (and every process, loading the same engine, weighs them the same)."""
+    return stance_engine().fx.w
+
+
 def claim_index(session: Session) -> ClaimIndex:
     """This process's index of every claim in the database, brought up to date with the
     claims added since the last article, and rebuilt now and then for edited ones."""
@@ -107,7 +113,7 @@ def claim_index(session: Session) -> ClaimIndex:
         or time.monotonic() - state.built_at > INDEX_REBUILD_SECONDS
         or last_claim_id(session) < state.up_to  # a database made anew under the same URL
     ):
-        state = _indexes[key] = _IndexState(ClaimIndex(stance_engine().fx.w))
+        state = _indexes[key] = _IndexState(ClaimIndex(claim_weights()))
     for claim_id, text in claims_after(session, state.up_to):
         state.index.add(claim_id, text)
         state.up_to = claim_id

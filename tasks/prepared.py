@@ -6,9 +6,8 @@ A replay knows its articles in advance, so other processes prepare the next ones
 (:func:`prepare`) while this one stores and decides the current one, and hands the results
 over (:func:`keep`). The tasks ask here first (:func:`extraction`, :func:`signature`,
 :func:`reading`, :func:`query`; the stance engine finds the features among those it
-remembers). A result
-is keyed by every input of its step, so one prepared from other inputs is never used; a
-worker prepares nothing and always computes.
+remembers). A result is keyed by every input of its step, so one prepared from other
+inputs is never used; a worker prepares nothing and always computes.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from config.settings import get_settings
-from tasks.context import stance_engine
+from tasks.context import claim_weights, stance_engine
 
 if TYPE_CHECKING:
     from analysis.claim_index import ClaimIndex
@@ -95,9 +94,12 @@ def reading(title: str, text: str, outlet: str | None) -> ArticleReading:
                  lambda: read_article(title, text, outlet))
 
 
-def query(text: str, index: ClaimIndex) -> dict[str, float]:
-    """`index.vector(text)`, prepared or worked out now: the index weighs words by the
-    stance engine's IDF, which every process loads alike."""
+def query(title: str, body: str, index: ClaimIndex) -> dict[str, float]:
+    """The article as the claim index weighs it (`searched_text`), prepared or worked out
+    now: every process weighs words alike (`tasks.context.claim_weights`)."""
+    from analysis.matching import searched_text
+
+    text = searched_text(title, body)
     return _take(lambda: _query_key(text), lambda: index.vector(text))
 
 
@@ -120,6 +122,7 @@ def prepare(
     """What the tasks will ask for an article stored with these values; None for a page
     that does not extract, whose task then records the error itself."""
     from analysis.claim_index import tfidf_vector
+    from analysis.matching import searched_text
     from analysis.neardup import signature as minhash_signature
     from analysis.outlets import normalise_outlet, outlet_from_url
     from analysis.reading import read_article
@@ -138,12 +141,12 @@ def prepare(
     title = title or ""
     capped, _ = capped_text(text or "")
     read = read_article(title, capped, outlet)
-    searched = f"{title}\n{read.body}"  # what `tasks.analyse` looks up in the claim index
+    searched = searched_text(title, read.body)
     return Prepared(
         extraction=(_extraction_key(html, url, date_known), extracted) if extracted else None,
         signature=(_signature_key(text or ""), minhash_signature(text or "")),
         reading=(_reading_key(title, capped, outlet), read),
-        query=(_query_key(searched), tfidf_vector(searched, stance_engine().fx.w)),
+        query=(_query_key(searched), tfidf_vector(searched, claim_weights())),
         document=(title, read.body, stance_engine().fx.doc(title, read.body)),
     )
 

@@ -9,10 +9,10 @@
    are stored and the client started before) until every article is decided; prints
    articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
    the worker is stopped) and their sum (pages shared after the fork count in each); and,
-   between the rounds, what two CPU-bound processes get from the machine against one, the
-   ceiling of any speedup at the moment. Needs
-   `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL
-   (default postgresql://postgres@127.0.0.1:5432/test).
+   between the rounds, what two CPU-bound processes get from the machine against one (a
+   perfectly parallel workload's speedup at that moment). Needs `redis-server` and the
+   PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL (default
+   postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
    article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
    start-up and the first article's index build cancel out; the two sizes alternate.
