@@ -30,11 +30,11 @@ from analysis.matching import covers
 
 OPPOSITE = {Stance.SUPPORTS: Stance.REFUTES, Stance.REFUTES: Stance.SUPPORTS}
 MAX_CONTRADICTED = 3
-# Chosen on out-of-fold stances of the development streams' `fit` side
+# Chosen on out-of-fold stances of all development headlines
 # (`bench/judgment/tune_alerts.py`): the best recall where the setting and its neighbours
 # on the grid all keep precision at 0.6 or more.
 MIN_CONFLICT = 0.75  # P(new report on its side) x P(some earlier report on the other side)
-MIN_OPPOSING_SCORE = 0.5  # an earlier report's probability of the other side, to count
+MIN_OPPOSING_SCORE = 0.3  # an earlier report's probability of the other side, to count
 
 
 @dataclass(frozen=True)

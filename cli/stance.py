@@ -45,6 +45,9 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
                     help=f"Emergent development headlines (default {DEFAULT_EMERGENT})")
     th.add_argument("--out", type=Path, default=None,
                     help="model file (default: the shipped analysis/stance/model/headline.json)")
+    th.add_argument("--fit-side-only", action="store_true",
+                    help="learn from the `fit` side's rumours alone, leaving the `eval` side "
+                         "unseen for bench/judgment (the shipped model learns from both)")
     th.set_defaults(handler=_cmd_train_headline)
     tm = train_sub.add_parser(
         "matcher", help="fit the story-matching decision (after `stance` and `headline`)"
@@ -109,7 +112,9 @@ def _cmd_train_headline(args: argparse.Namespace) -> int:
     from analysis.stance.headline import HEADLINE_MODEL
     from analysis.stance.headline_train import train
 
-    train(args.emergent, args.out or HEADLINE_MODEL, log=lambda m: print(m, file=sys.stderr))
+    sides = ("fit",) if args.fit_side_only else ("fit", "eval")
+    train(args.emergent, args.out or HEADLINE_MODEL, sides=sides,
+          log=lambda m: print(m, file=sys.stderr))
     return 0
 
 

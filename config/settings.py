@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # of milliseconds, so with none waiting a pool process idles for a broker round trip
     # after each; many would let one busy worker sit on tasks another could run.
     worker_prefetch_multiplier: int = 2
+    # A stance model folder written by `claimwatch train stance|headline --out`, in place of
+    # the shipped one (analysis/stance/model); empty: the shipped model.
+    stance_model_dir: str = ""
     # Alert delivery.
     # A delivery still failing this long after its alert is given up.
     delivery_give_up_seconds: float = 24 * 3600

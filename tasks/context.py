@@ -81,7 +81,7 @@ def stance_engine() -> StanceEngine:
     training keeps, 40 to 70 kB each, would grow a worker by up to 140 MB."""
     from analysis.stance import StanceEngine
 
-    return StanceEngine.load(doc_cache=8)
+    return StanceEngine.load(get_settings().stance_model_dir or None, doc_cache=8)
 
 
 @dataclass

@@ -45,8 +45,10 @@ CUE_VOCABULARY: tuple[str, ...] = tuple(
 DENSE_FEATURES: tuple[str, ...] = (
     "log_p_supports", "log_p_refutes", "log_p_discusses", "related", "overlap",
     "question", "hedges", "own_refutes", "reported_denial", "negated", "claim_negated",
-    "polarity_mismatch", "supports_cues", "quote", "colon_credit",
+    "polarity_mismatch", "supports_cues", "quote", "colon_credit", "negates_claim_words",
 )
+# How many words after a negation it may reach a claim word ("wasn't stolen", "not real").
+NEGATION_REACH = 3
 
 
 def headline_features(
@@ -60,7 +62,14 @@ def headline_features(
     overlap = math.fsum(claim.weights[s] for s in claim.uniq & stems) / claim.total_w
     reported = len(words & REPORTED_DENIALS)
     own = len((words & REFUTE_CUES) - REPORTED_DENIALS)
-    negated = any(t in NEGATIONS or t.endswith("n't") for t in toks)
+    negations = [i for i, t in enumerate(toks) if t in NEGATIONS or t.endswith("n't")]
+    negated = bool(negations)
+    # A negation of the claim's own words ("Batmobile wasn't stolen"), not merely a negation
+    # somewhere in the headline ("... or not?", "not the first time").
+    negates_claim = any(
+        claim.uniq.intersection(content_stems(toks[i + 1 : i + 1 + NEGATION_REACH]))
+        for i in negations
+    )
     claim_toks = set(tokens(claim.text))
     claim_negated = bool(claim_toks & (NEGATIONS | REFUTE_CUES))
     dense = [
@@ -77,6 +86,7 @@ def headline_features(
         float(len(words & SUPPORT_CUES)),
         float(any(q in title for q in "\"“‘'")),
         float(":" in title),
+        float(negates_claim),
     ]
     sparse = [float(w in words) for w in (*CUE_VOCABULARY, *words_used)]
     return np.array(dense + sparse, dtype=np.float64)

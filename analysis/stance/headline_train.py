@@ -1,11 +1,12 @@
 """Fit the headline-only stance model (`model/headline.json`): `claimwatch train headline`.
 
-Rows are the `fit` side of Emergent's development headlines (split by rumour, as the
-development streams are). The regularisation and the decision's class multipliers are
-chosen out of fold, folds grouped by rumour, so no rumour informs its own judgment; the
-probabilities stay calibrated, which the contradiction rules rely on. The headline words the
-model reads are those of at least `MIN_RUMOURS` rumours' headlines: wording shared across
-stories, not one story's names.
+Rows are Emergent's development headlines: the shipped model learns from all of them, and
+`bench/judgment` fits one on the `fit` side alone (`sides=("fit",)`) to score the `eval`
+side honestly. The regularisation and the decision's class multipliers are chosen out of
+fold, folds grouped by rumour, so no rumour informs its own judgment; the probabilities stay
+calibrated, which the contradiction rules rely on. The headline words the model reads are
+those of at least `MIN_RUMOURS` rumours' headlines: wording shared across stories, not one
+story's names.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ MIN_RUMOURS = 5
 Log = Callable[[str], None]
 
 
-def emergent_rows(emergent_file: Path, side: str) -> list[dict[str, Any]]:
+def emergent_rows(emergent_file: Path, *sides: str) -> list[dict[str, Any]]:
+    """The development headlines of rumours on `sides` ("fit", "eval")."""
     rows = [json.loads(line) for line in emergent_file.read_text(encoding="utf-8").splitlines()]
-    return [r for r in rows if side_of(r["claim_id"]) == side]
+    return [r for r in rows if side_of(r["claim_id"]) in sides]
 
 
 def headline_words(rows: list[dict[str, Any]]) -> list[str]:
@@ -89,12 +91,18 @@ def tune_bias(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> tuple[list
     return best
 
 
-def train(emergent_file: Path, out: Path = HEADLINE_MODEL, log: Log = print) -> dict[str, Any]:
-    """Fit on the fit side; choose C and the decision's class multipliers out of fold."""
+def train(
+    emergent_file: Path,
+    out: Path = HEADLINE_MODEL,
+    *,
+    sides: tuple[str, ...] = ("fit", "eval"),
+    log: Log = print,
+) -> dict[str, Any]:
+    """Fit on the rumours of `sides`; choose C and the class multipliers out of fold."""
     from sklearn.linear_model import LogisticRegression
 
     engine = StanceEngine.load(with_headline_model=False)
-    rows = emergent_rows(emergent_file, "fit")
+    rows = emergent_rows(emergent_file, *sides)
     words = headline_words(rows)
     X = features_of(engine, rows, words)
     y = np.array([r["stance"] for r in rows])
@@ -116,7 +124,7 @@ def train(emergent_file: Path, out: Path = HEADLINE_MODEL, log: Log = print) -> 
         "coef": np.round(model.coef_[order], 6).tolist(),
         "intercept": np.round(model.intercept_[order], 6).tolist(),
         "class_bias": tuned[best][0],
-        "fit": {"rows": len(rows), "C": best, "min_rumours": MIN_RUMOURS,
+        "fit": {"rows": len(rows), "sides": list(sides), "C": best, "min_rumours": MIN_RUMOURS,
                 "oof_macro_f1": round(tuned[best][1], 4)},
     }
     out.write_text(json.dumps(data) + "\n", encoding="utf-8")

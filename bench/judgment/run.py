@@ -5,6 +5,8 @@ Prints one table: matching precision, recall and F1; stance macro-F1 on rightly 
 reports; contradiction-alert precision and recall; and milliseconds per article (replay
 wall time over items, start-up included). The streams are the `eval` side of
 `analysis/matching_data.py`: no claim in them was seen by the stance model or the matcher.
+The shipped headline model learns from both sides' rumours, so the `eval` streams are
+replayed with one fitted here on the `fit` side alone (`CLAIMWATCH_STANCE_MODEL_DIR`).
 
 Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,9 +34,21 @@ from analysis.matching_data import (  # noqa: E402
     emergent_headline_stream,
     fnc_claim_stream,
 )
+from analysis.stance.engine import MODEL_DIR  # noqa: E402
 
 
-def replay(stream: Stream, folder: Path) -> tuple[dict, float]:
+def fit_side_model(shared: Path, folder: Path) -> Path:
+    """The shipped stance model with its headline layer refitted on the `fit` side alone."""
+    model = folder / "stance-model-fit-side"
+    shutil.copytree(MODEL_DIR, model, dirs_exist_ok=True)
+    subprocess.run([sys.executable, "-m", "cli", "train", "headline", "--fit-side-only",
+                    "--emergent", str(shared / "emergent" / "emergent_dev.jsonl"),
+                    "--out", str(model / "headline.json")],
+                   cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+    return model
+
+
+def replay(stream: Stream, folder: Path, model: Path | None) -> tuple[dict, float]:
     items, claims = stream.write(folder)
     report = folder / f"{stream.name}.report.json"
     for old in folder.glob(f"{stream.name}*.sqlite"):  # every run starts from an empty database
@@ -43,6 +58,7 @@ def replay(stream: Stream, folder: Path) -> tuple[dict, float]:
         "CLAIMWATCH_DATABASE_URL": f"sqlite:///{folder / (stream.name + '.sqlite')}",
         "CLAIMWATCH_BROKER_URL": f"sqla+sqlite:///{folder / (stream.name + '-broker.sqlite')}",
         "CLAIMWATCH_LOG_LEVEL": "WARNING",
+        "CLAIMWATCH_STANCE_MODEL_DIR": str(model or ""),
     }
     cmd = [sys.executable, "-m", "cli", "replay", str(items), "--claims", str(claims),
            "--report", str(report)]
@@ -68,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="claimwatch-judgment-"))
     header = (f"{'stream':<16} {'items':>5} {'claims':>6} {'match P':>8} {'R':>6} {'F1':>6} "
               f"{'stance F1':>9} {'alerts':>6} {'alert P':>8} {'R':>6} {'ms/item':>8}")
+    model = fit_side_model(args.shared, folder) if args.side == "eval" else None
     rows = []
     for stream in streams:
-        report, elapsed = replay(stream, folder)
+        report, elapsed = replay(stream, folder, model)
         m = score(report, stream.gold_claim, stream.gold_stance, stream.gold_story)
         rows.append(
             f"{stream.name:<16} {len(stream.items):>5} {len(stream.claims):>6} "
