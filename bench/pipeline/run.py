@@ -6,7 +6,9 @@
    and for the real ones alone.
 2. Workers on Redis and PostgreSQL: the same articles enqueued to `claimwatch worker` at
    concurrency 1 and at 2 (alternately), timed from the first message sent (the articles
-   are stored and the client started before) until every article is decided; prints
+   are stored, the client started and the worker's processes done loading the models
+   before: a running worker's throughput, not its start-up) until every article is
+   decided; prints
    articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
    the worker is stopped) and their sum (pages shared after the fork count in each); and,
    between the rounds, what two CPU-bound processes get from the machine against one (a
@@ -233,6 +235,34 @@ def _wait_until_ready(worker: subprocess.Popen, broker_url: str) -> None:
     client.close()
 
 
+def _cpu_ticks(pid: int) -> int:
+    """CPU time (clock ticks) of a process and its children so far."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def _wait_until_idle(pid: int) -> None:
+    """Until the worker's processes stop using the CPU: each pool process loads the models
+    in the background after it starts (tasks.context.warm_up), a second or so of work that
+    a running worker has long done."""
+    deadline = time.monotonic() + 60
+    before = _cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _cpu_ticks(pid)
+        if now - before <= 2:  # 20 ms of CPU in half a second: only the event loop
+            return
+        before = now
+    raise RuntimeError("the worker did not settle")
+
+
 def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, str]],
                  concurrency: int, url: str) -> tuple[float, list[float]]:
     """Articles/s, and the peak RSS of the worker's processes (main first) once done."""
@@ -245,6 +275,7 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_ready(worker, env["CLAIMWATCH_BROKER_URL"])
+        _wait_until_idle(worker.pid)
         items = folder / "articles.json"
         items.write_text(json.dumps(articles), encoding="utf-8")
         client = subprocess.Popen([sys.executable, "-c", ENQUEUE, str(items)], cwd=ROOT,
@@ -266,7 +297,7 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
                     break
                 if time.perf_counter() - start > 600:
                     raise RuntimeError(f"{left} articles not done in 600 s")
-                time.sleep(0.2)
+                time.sleep(0.05)
         rate = len(articles) / (time.perf_counter() - start)
         return rate, peak_rss_mb(worker.pid)
     finally:
