@@ -6,7 +6,8 @@ Pure decisions over plain values. The rules, in newsroom terms:
   earlier reports on the other side, and the stance judgments make that conflict likely:
   the calibrated probability that the new report is on its side, times the probability
   that at least one earlier report is on the other, reaches ``MIN_CONFLICT``. One sure
-  report against another is enough; several doubtful ones add up; a doubtful new report
+  report against another is enough; several doubtful ones add up, but the alert needs one
+  earlier report judged on the other side, which it names first; a doubtful new report
   raises nothing. Storm control: once a side has been alerted after the other side's
   latest report, more reports repeating that side stay quiet unless they bring a primary
   source the story has not seen.
@@ -131,7 +132,12 @@ def _contradiction(
     none_opposed = math.prod(1.0 - r.probability(other) for _, r in opposing)
     if new.probability(side) * (1.0 - none_opposed) < min_conflict:
         return None
-    latest_opposing = opposing[-1][0]
+    # Doubtful reports add to the probability, but an alert needs a report judged on the
+    # other side, and storm control counts from the latest of those.
+    named = [(i, r) for i, r in opposing if r.stance is other]
+    if not named:
+        return None
+    latest_opposing = named[-1][0]
     answered = any(
         a.kind == "contradiction"
         and a.stance is side
@@ -140,8 +146,10 @@ def _contradiction(
     )
     if answered and not fresh_sources:
         return None
-    # The surest opposing reports, the latest first among equals.
-    ranked = sorted(opposing, key=lambda o: (-o[1].probability(other), -o[0]))
+    # Those judged on the other side first, then the doubtful; the surest first, the latest
+    # first among equals.
+    ranked = sorted(opposing, key=lambda o: (o[1].stance is not other,
+                                             -o[1].probability(other), -o[0]))
     contradicted = [r for _, r in ranked][:MAX_CONTRADICTED]
     evidence = _evidence(new, 2)
     for r in contradicted:

@@ -101,6 +101,18 @@ def test_the_surest_opposing_reports_are_named_first() -> None:
     assert decision.contradicts == [1, 3]
 
 
+def test_an_alert_names_a_report_judged_on_the_other_side() -> None:
+    """Reports judged `discusses` that lean to supporting add to the probability of a
+    conflict, but alone they raise nothing: the newsroom is shown a report that supports."""
+    leaning = {Stance.SUPPORTS: 0.45, Stance.REFUTES: 0.05, Stance.DISCUSSES: 0.5}
+    doubtful = [Report(i, Stance.DISCUSSES, 0.5, [f"e{i}"], sides=leaning) for i in (1, 2, 3, 4)]
+    new = report(6, Stance.REFUTES, {"A"}, score=0.95)
+    assert "contradiction" not in kinds(decide_alerts(CLAIM, new, doubtful, []))
+    supporting = report(5, Stance.SUPPORTS, {"A"}, score=0.6)
+    [decision] = decide_alerts(CLAIM, new, [*doubtful, supporting], [])
+    assert decision.kind == "contradiction" and decision.contradicts == [5, 4, 3]
+
+
 def test_a_new_primary_source_reopens_an_answered_side() -> None:
     earlier = [
         report(1, Stance.SUPPORTS, {"A"}),
