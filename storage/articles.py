@@ -98,6 +98,17 @@ def replace_sources(session: Session, article_id: int, found: Iterable[CitedSour
     )
 
 
+def article_without_text(
+    session: Session, article_id: int, *, for_update: bool = False
+) -> Article | None:
+    """The article without its text, the bulk of the row, for the steps that only move it
+    on once it has been read; `for_update` locks the row until the transaction ends."""
+    return session.get(
+        Article, article_id, with_for_update=for_update,
+        options=[defer(Article.text)],  # type: ignore[arg-type]
+    )
+
+
 def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
     """The story's articles whose alerts have been decided, without their text (the bulk
     of the row, which the decisions do not read; the page is always deferred)."""

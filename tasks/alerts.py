@@ -10,7 +10,13 @@ from celery import shared_task
 from sqlmodel import Session
 
 from storage.alerts import pending_deliveries, story_alerts
-from storage.articles import decided_in_story, outlet_names, sources_cited_by, stances_toward
+from storage.articles import (
+    article_without_text,
+    decided_in_story,
+    outlet_names,
+    sources_cited_by,
+    stances_toward,
+)
 from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Alert, Article, Claim, StanceRecord, Story, as_utc, utcnow
 from tasks.articles import story_waiting
@@ -42,7 +48,7 @@ def decide_alerts(article_id: int) -> list[int]:
     else:
         with session_scope(engine()) as session:
             lock_key(session, KeyLock.STORY, story_id)
-            article = session.get(Article, article_id)
+            article = article_without_text(session, article_id)
             if article is None or article.status != "analysed" or article.story_id != story_id:
                 return []
             delivery_ids = _decide_in_order(session, article)

@@ -11,7 +11,7 @@ from celery import shared_task
 from sqlmodel import Session
 
 from config.settings import get_settings
-from storage.articles import join_copies, outlet_name, replace_sources
+from storage.articles import article_without_text, join_copies, outlet_name, replace_sources
 from storage.claims import claim_profiles, claims_after
 from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Article, Claim, StanceRecord, Story
@@ -119,7 +119,7 @@ def analyse_article(article_id: int) -> None:
             lock_key(session, KeyLock.CLAIM, reading.match.claim_id)
         # Two copies of this task may hold different keys: the article's row lock keeps
         # them one after the other, and the second finds the article analysed.
-        article = session.get(Article, article_id, with_for_update=True)
+        article = article_without_text(session, article_id, for_update=True)
         if article is None or article.status != "deduplicated":
             return
         if reader.capped and reader.capped not in article.problems:
