@@ -8,6 +8,7 @@ PostgreSQL and Redis.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -114,6 +115,17 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @field_validator("stance_model_dir")
+    @classmethod
+    def _stance_model(cls, folder: str) -> str:
+        """A wrong folder is refused when the settings load, not at a worker's first article."""
+        if folder and not (Path(folder) / "meta.json").is_file():
+            raise ValueError(
+                f"{folder!r} holds no stance model (meta.json); write one with "
+                "`claimwatch train stance --out DIR`, or leave the setting empty"
+            )
+        return folder
 
     @property
     def allowed_network_list(self) -> list[str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import ROOT
+from pydantic import ValidationError
 
 from config.settings import Settings
 
@@ -31,3 +33,11 @@ def test_database_urls_are_accepted_as_operators_write_them() -> None:
     )
     assert Settings(database_url="postgres://u@db/x").database_url.startswith("postgresql+psycopg")
     assert Settings(database_url="sqlite:///data.db").database_url == "sqlite:///data.db"
+
+
+def test_a_stance_model_folder_without_a_model_is_refused_at_once(tmp_path) -> None:
+    with pytest.raises(ValidationError, match="holds no stance model"):
+        Settings(stance_model_dir=str(tmp_path))
+    (tmp_path / "meta.json").write_text("{}")
+    assert Settings(stance_model_dir=str(tmp_path)).stance_model_dir == str(tmp_path)
+    assert Settings().stance_model_dir == ""
