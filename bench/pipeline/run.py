@@ -8,13 +8,12 @@
    concurrency 1 and at 2 (alternately), timed from the first message sent (the articles
    are stored, the client started and the worker's processes done loading the models
    before: a running worker's throughput, not its start-up) until every article is
-   decided; prints
-   articles/s and the speedup, and each worker process's peak RSS (VmHWM, read just before
-   the worker is stopped) and their sum (pages shared after the fork count in each); and,
-   between the rounds, what two CPU-bound processes get from the machine against one (a
-   perfectly parallel workload's speedup at that moment). Needs `redis-server` and the
-   PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL (default
-   postgresql://postgres@127.0.0.1:5432/test).
+   decided; prints articles/s and the speedup, and each worker process's peak RSS (VmHWM,
+   read just before the worker is stopped) and their sum (pages shared after the fork
+   count in each); and, between the rounds, what two CPU-bound processes get from the
+   machine against one (a perfectly parallel workload's speedup at that moment). Needs
+   `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL
+   (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
    article into copies of the same prepared SQLite database, (t_K - t_1) / (K - 1), so
    start-up and the first article's index build cancel out; the two sizes alternate.
@@ -206,21 +205,27 @@ def machine_speedup() -> float:
     return 2 * alone / (time.perf_counter() - start)
 
 
+def _process_stats(pid: int) -> dict[int, list[str]]:
+    """The /proc stat fields (after the command name) of a process and of its children."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            stats[int(stat.parent.name)] = fields
+    return stats
+
+
 def peak_rss_mb(pid: int) -> list[float]:
     """Peak resident set (VmHWM) of a process and then of each of its children, in MB."""
     def hwm(p: int) -> float:
         status = Path(f"/proc/{p}/status").read_text()
         return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        if int(fields[1]) == pid:
-            children.append(int(stat.parent.name))
-    return [hwm(pid), *(hwm(c) for c in sorted(children))]
+    children = sorted(p for p in _process_stats(pid) if p != pid)
+    return [hwm(pid), *(hwm(c) for c in children)]
 
 
 def _wait_until_ready(worker: subprocess.Popen, broker_url: str) -> None:
@@ -236,16 +241,8 @@ def _wait_until_ready(worker: subprocess.Popen, broker_url: str) -> None:
 
 
 def _cpu_ticks(pid: int) -> int:
-    """CPU time (clock ticks) of a process and its children so far."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total
+    """CPU time (clock ticks, user and system) of a process and its children so far."""
+    return sum(int(f[11]) + int(f[12]) for f in _process_stats(pid).values())
 
 
 def _wait_until_idle(pid: int) -> None:
