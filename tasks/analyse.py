@@ -17,7 +17,7 @@ from storage.db import KeyLock, lock_key, session_scope
 from storage.models import Article, Claim, StanceRecord, Story
 from storage.stories import story_of_claim
 from tasks import prepared
-from tasks.articles import article_at
+from tasks.articles import article_at, go_on
 from tasks.context import claim_index, engine, match_model, stance_engine
 from tasks.reliability import RETRY_TRANSIENT
 
@@ -143,7 +143,7 @@ def analyse_article(article_id: int) -> None:
         stance=judgment.stance.value,
         score=round(judgment.score, 3),
     )
-    decide_alerts.delay(article_id)
+    go_on(decide_alerts, article_id)
 
 
 def _story_for(

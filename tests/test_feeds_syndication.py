@@ -70,9 +70,8 @@ def test_a_copy_recognised_before_its_original_is_analysed_joins_the_story_later
     from storage.db import session_scope
     from storage.models import Article
     from tasks.analyse import analyse_article
-    from tasks.articles import dedup_article
+    from tasks.articles import deduplicate
     from tasks.context import engine
-    from worker.app import app
 
     text = "\n".join(PARAGRAPHS)
     with session_scope(engine()) as session:
@@ -83,14 +82,12 @@ def test_a_copy_recognised_before_its_original_is_analysed_joins_the_story_later
         session.add_all([original, copy])
         session.flush()
         original_id, copy_id = original.id, copy.id
-    app.conf.task_always_eager = False  # run each step by hand, not its successors
-    dedup_article(original_id)
-    dedup_article(copy_id)
+    assert deduplicate(original_id)  # the step alone: the original is not analysed yet
+    assert not deduplicate(copy_id)
     [copy] = claimwatch.rows(Article, id=copy_id)
     assert copy.status == "duplicate" and copy.duplicate_of_id == original_id
     assert copy.story_id is None  # its original has no story yet
-    app.conf.task_always_eager = True  # analysis, then its alert decision, inline
-    analyse_article(original_id)
+    analyse_article(original_id)  # analysis, then its alert decision
     [original], [copy] = claimwatch.rows(Article, id=original_id), claimwatch.rows(Article,
                                                                                 id=copy_id)
     assert original.story_id is not None and copy.story_id == original.story_id

@@ -12,7 +12,6 @@ import re
 from collections import Counter
 
 import pytest
-from celery.signals import task_postrun, task_prerun
 from conftest import SEEDS
 from loopback import Claimwatch
 from sqlalchemy import event
@@ -27,6 +26,7 @@ def test_each_decision_reads_its_story_in_a_fixed_number_of_statements(
 ) -> None:
     monkeypatch.setenv("CLAIMWATCH_DATABASE_URL", postgres_url)
     claimwatch.reset()
+    import tasks.alerts
     from tasks.articles import dedup_article
     from tasks.context import engine
     from worker.app import run_tasks_inline
@@ -43,32 +43,30 @@ def test_each_decision_reads_its_story_in_a_fixed_number_of_statements(
             session.flush()
             ids.append(article.id)
     decisions: list[Counter[str]] = []
-    running: list[str] = []
+    deciding: list[bool] = []
+    decide_in_order = tasks.alerts._decide_in_order
 
-    def started(task, **_) -> None:  # type: ignore[no-untyped-def]
-        running.append(task.name)
-        if task.name == "tasks.alerts.decide_alerts":
-            decisions.append(Counter())
-
-    def finished(**_) -> None:  # type: ignore[no-untyped-def]
-        running.pop()
+    def decide(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decisions.append(Counter())
+        deciding.append(True)
+        try:
+            return decide_in_order(*args, **kwargs)
+        finally:
+            deciding.pop()
 
     def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if running and running[-1] == "tasks.alerts.decide_alerts":
+        if deciding:
             for name, read in (("stance", r"\bFROM stance\b"), ("sources", r"\barticle_source\b")):
                 if statement.startswith("SELECT") and re.search(read, statement):
                     decisions[-1][name] += 1
 
-    task_prerun.connect(started, weak=False)
-    task_postrun.connect(finished, weak=False)
+    monkeypatch.setattr(tasks.alerts, "_decide_in_order", decide)  # counts, then decides
     event.listen(db, "before_cursor_execute", record)
     try:
         for article_id in ids:
             dedup_article.delay(article_id)
     finally:
         event.remove(db, "before_cursor_execute", record)
-        task_prerun.disconnect(started)
-        task_postrun.disconnect(finished)
         db.dispose()
     assert len(decisions) >= 5  # the story's reports, each decided against the earlier ones
     for statements in decisions:
