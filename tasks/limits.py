@@ -14,7 +14,10 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import task_failure
 
-from tasks.articles import fail
+from storage.articles import step_of
+from storage.db import session_scope
+from tasks.articles import fail, waiting_step
+from tasks.context import engine
 
 # The steps whose first argument is the id of an article on its way through the pipeline.
 ARTICLE_STEPS = frozenset({
@@ -39,4 +42,14 @@ def record_time_limit(
     if sender is None or sender.name not in ARTICLE_STEPS or not args:
         return
     kind = "soft" if isinstance(exception, SoftTimeLimitExceeded) else "hard"
-    fail(args[0], "time_limit", f"{sender.name} exceeded its {kind} time limit")
+    fail(args[0], "time_limit", f"{_step_running(args[0]) or sender.name} exceeded its {kind} "
+         "time limit")
+
+
+def _step_running(article_id: int) -> str | None:
+    """The step the article was in: a task runs the article's later steps too (go_on), and
+    the article's status says which one it had reached."""
+    with session_scope(engine()) as session:
+        found = step_of(session, article_id)
+    step = waiting_step(found[0]) if found else None
+    return step.name if step is not None else None
