@@ -10,8 +10,11 @@
    before: a running worker's throughput, not its start-up) until every article is
    decided; prints articles/s and the speedup, and each worker process's peak RSS (VmHWM,
    read just before the worker is stopped) and their sum (pages shared after the fork
-   count in each); and, between the rounds, what two CPU-bound processes get from the
-   machine against one (a perfectly parallel workload's speedup at that moment). Needs
+   count in each); each round's rate, and the machine's CPU time per article while the
+   articles ran (every process, the database's too; time the host stole is left out), so
+   a shortfall in the speedup shows as extra work or as idle cores; and, between the
+   rounds, what two CPU-bound processes get from the machine against one (a perfectly
+   parallel workload's speedup at that moment). Needs
    `redis-server` and the PostgreSQL server named by CLAIMWATCH_BENCH_POSTGRES_URL
    (default postgresql://postgres@127.0.0.1:5432/test).
 3. Per-article time with 100 and with 10,000 stories in the database: replays of K and of 1
@@ -125,6 +128,7 @@ def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
     articles = fnc_articles(shared, count)
     rates: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
     peaks: dict[int, list[list[float]]] = {1: [], 2: []}
     machine: list[float] = []
     try:
@@ -141,8 +145,9 @@ def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
             subprocess.run(["redis-cli", "-p", str(port), "flushall"], check=True,
                            stdout=subprocess.DEVNULL)
             try:
-                rate, peak = _worker_rate(env, folder, articles, concurrency, url)
+                rate, cpu_ms, peak = _worker_rate(env, folder, articles, concurrency, url)
                 rates[concurrency].append(rate)
+                cpu[concurrency].append(cpu_ms)
                 peaks[concurrency].append(peak)
             finally:
                 with psycopg.connect(admin, autocommit=True) as conn:
@@ -153,7 +158,10 @@ def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
     one, two = (statistics.median(rates[c]) for c in (1, 2))
     print(f"2. {len(articles)} articles, Redis + PostgreSQL, median of {rounds} each "
           "(1 2 1 2 ...):")
-    print(f"   concurrency 1 {one:6.2f} articles/s; concurrency 2 {two:6.2f} articles/s")
+    print(f"   concurrency 1 {one:6.2f} articles/s; concurrency 2 {two:6.2f} articles/s"
+          f" (rounds: {_rounded(rates[1])}; {_rounded(rates[2])})")
+    print(f"   machine CPU per article: concurrency 1 {statistics.median(cpu[1]):.1f} ms,"
+          f" concurrency 2 {statistics.median(cpu[2]):.1f} ms")
     print(f"   speedup {two / one:.2f} (bar: at least 1.8); the machine itself, measured between"
           f" the rounds: {statistics.median(machine):.2f} for two CPU-bound processes")
     for c in (1, 2):
@@ -260,9 +268,22 @@ def _wait_until_idle(pid: int) -> None:
     raise RuntimeError("the worker did not settle")
 
 
+def _rounded(values: list[float]) -> str:
+    return " ".join(f"{v:.1f}" for v in values)
+
+
+def _machine_busy_ms() -> float:
+    """CPU time the machine has spent working so far, all processes and cores (idle, I/O
+    wait and time stolen by the host left out), in ms."""
+    user, nice, system, _idle, _iowait, irq, softirq = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8])
+    return (user + nice + system + irq + softirq) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, str]],
-                 concurrency: int, url: str) -> tuple[float, list[float]]:
-    """Articles/s, and the peak RSS of the worker's processes (main first) once done."""
+                 concurrency: int, url: str) -> tuple[float, float, list[float]]:
+    """Articles/s, the machine's CPU ms per article meanwhile, and the peak RSS of the
+    worker's processes (main first) once done."""
     import psycopg
 
     subprocess.run([*CLAIMWATCH, "db", "upgrade"], cwd=ROOT, env=env, check=True,
@@ -281,7 +302,7 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
         assert client.stdin and client.stdout
         if client.stdout.readline().strip() != "stored":
             raise RuntimeError("the articles were not stored")
-        start = time.perf_counter()
+        start, busy = time.perf_counter(), _machine_busy_ms()
         client.stdin.write("go\n")
         client.stdin.close()
         if client.wait() != 0:
@@ -296,7 +317,7 @@ def _worker_rate(env: dict[str, str], folder: Path, articles: list[tuple[str, st
                     raise RuntimeError(f"{left} articles not done in 600 s")
                 time.sleep(0.05)
         rate = len(articles) / (time.perf_counter() - start)
-        return rate, peak_rss_mb(worker.pid)
+        return rate, (_machine_busy_ms() - busy) / len(articles), peak_rss_mb(worker.pid)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
