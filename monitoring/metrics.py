@@ -40,7 +40,6 @@ QUEUES = ("celery",)
 # Article statuses in pipeline order: an article in a later one has passed the earlier ones.
 STAGES = ("pending", "fetched", "extracted", "deduplicated", "analysed", "decided")
 
-_started: dict[str, float] = {}
 _client: redis.Redis | None = None  # set in a worker whose broker is Redis
 _local = threading.local()
 
@@ -73,44 +72,52 @@ def install_task_timing(app: Celery, client: redis.Redis) -> None:
     _client = client
 
     @task_prerun.connect(weak=False)
-    def _start(task_id: str, **_: Any) -> None:
-        _started[task_id] = time.monotonic()
-        _inline_stack().append(0.0)
+    def _start(**_: Any) -> None:
+        _begin()
 
     @task_postrun.connect(weak=False)
-    def _stop(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
-        began = _started.pop(task_id, None)
-        stack = _inline_stack()
-        inline = stack.pop() if stack else 0.0
-        if began is None or task.app is not app:
-            return
-        _record(task.name, state or "UNKNOWN", time.monotonic() - began - inline)
+    def _stop(task: Any, state: str | None = None, **_: Any) -> None:
+        if not _timers():
+            return  # started before the timing was installed
+        seconds = _end()
+        if task.app is app:
+            _record(task.name, state or "UNKNOWN", seconds)
 
 
 @contextlib.contextmanager
 def timed_step(name: str) -> Iterator[None]:
     """Time a step that a task runs inline as a task of its own, so each step keeps its own
     histogram; its time is taken out of the time of the task (or step) that ran it."""
-    stack = _inline_stack()
-    began = time.monotonic()
-    stack.append(0.0)
+    _begin()
     state = "FAILURE"
     try:
         yield
         state = "SUCCESS"
     finally:
-        seconds = time.monotonic() - began
-        own = seconds - stack.pop()
-        if stack:
-            stack[-1] += seconds
-        _record(name, state, own)
+        _record(name, state, _end())
 
 
-def _inline_stack() -> list[float]:
-    """Per running task or inline step of this thread, the seconds of its inline steps."""
-    if not hasattr(_local, "inline"):
-        _local.inline = []
-    return _local.inline  # type: ignore[no-any-return]
+def _timers() -> list[list[float]]:
+    """This thread's running tasks and inline steps, innermost last: when each began and
+    the seconds of the inline steps it has run."""
+    if not hasattr(_local, "timers"):
+        _local.timers = []
+    return _local.timers  # type: ignore[no-any-return]
+
+
+def _begin() -> None:
+    _timers().append([time.monotonic(), 0.0])
+
+
+def _end() -> float:
+    """The innermost timer's own seconds; its whole time counts as an inline step of the
+    one around it."""
+    timers = _timers()
+    began, inline = timers.pop()
+    seconds = time.monotonic() - began
+    if timers:
+        timers[-1][1] += seconds
+    return seconds - inline
 
 
 def _record(task: str, state: str, seconds: float) -> None:
