@@ -120,10 +120,10 @@ def _read_ahead(items: list[ArchiveArticle]) -> Iterator[Callable[[int], None]]:
     """Prepare the items in other processes, AHEAD of the one being replayed; the function
     given hands item N's results to the tasks (`tasks.prepared`). With one core, or once
     a preparing process fails or stalls, the tasks work everything out themselves."""
+    warm_up()  # before the fork: both processes then share what it loads
     if len(items) < 2 or (os.cpu_count() or 1) < 2:
         yield lambda _position: None
         return
-    warm_up()  # before the fork: both processes then share what it loads
     pool = ProcessPoolExecutor(READ_AHEAD_PROCESSES, mp_context=multiprocessing.get_context("fork"),
                                initializer=os.nice, initargs=(READ_AHEAD_NICENESS,))
     pending: dict[int, Future[prepared.Prepared | None]] = {}
