@@ -45,14 +45,17 @@ def _loaded_once(load: Callable[[], T]) -> Callable[[], T]:
         with lock:
             return cached()
 
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
     return get
 
 
-@lru_cache
+@_loaded_once
 def engine() -> Engine:
-    """The tasks' engine. Its connections are not tested before each use (a round trip per
-    transaction, five or more per article): a task that meets one the server dropped fails
-    with a transient error and is retried, and SQLAlchemy then replaces the whole pool."""
+    """The tasks' engine, the schema brought to head on first use (a third of a second: a
+    worker's pool process does it while it waits for its first task, see `warm_up`). Its
+    connections are not tested before each use (a round trip per transaction, five or more
+    per article): a task that meets one the server dropped fails with a transient error
+    and is retried, and SQLAlchemy then replaces the whole pool."""
     db = get_engine(get_settings().database_url, pre_ping=False)
     init_db(db)
     return db

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import structlog
 from celery import Celery
 from celery.signals import worker_process_init
 
 from config.settings import get_settings
 from monitoring.metrics import install_task_timing, redis_client
+
+log = structlog.get_logger(__name__)
 
 TASK_MODULES = [
     "tasks.feeds",
@@ -83,11 +86,21 @@ def create_app() -> Celery:
 
 @worker_process_init.connect(weak=False)
 def _warm_up(**_: Any) -> None:
-    """A new pool process loads the task work in the background while it waits for its first
-    task (in the foreground it would hold up Celery's start-up handshake for a second)."""
-    from tasks.context import warm_up
+    """A new pool process checks the schema, opens its database engine and loads the task
+    work in the background while it waits for its first task (in the foreground it would
+    hold up Celery's start-up handshake for a second)."""
+    threading.Thread(target=_get_ready, name="warm-up", daemon=True).start()
 
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+
+def _get_ready() -> None:
+    from storage.db import describe_error
+    from tasks.context import engine, warm_up
+
+    try:
+        engine()
+    except Exception as error:  # the database is down: the first task meets it and retries
+        log.warning("warm-up could not open the database", error=describe_error(error))
+    warm_up()
 
 
 app = create_app()
