@@ -3,12 +3,16 @@ take what was prepared from the same inputs, and the replay decides exactly as w
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import ROOT, SEEDS
 from loopback import PARAGRAPHS, Claimwatch
 from seeds_expectations import assert_seeds_story
 
@@ -102,3 +106,24 @@ def test_a_broken_preparing_process_costs_only_time(
     report = cli.replay.replay(SEEDS)
     assert_seeds_story(report)
     assert not report["errors"]
+
+
+def test_what_warm_up_loads_is_frozen_out_of_collections_and_the_collector_stays_on() -> None:
+    """The models and modules loaded before the fork live as long as the process: the
+    collector no longer scans them (nor writes to the pages the processes share), but it
+    still collects what the articles leave behind."""
+    probe = (
+        "import gc, json\n"
+        "from tasks.context import warm_up\n"
+        "before = gc.get_freeze_count()\n"
+        "warm_up()\n"
+        "class Cycle: pass\n"
+        "c = Cycle(); c.me = c; del c\n"
+        "print(json.dumps([before, gc.get_freeze_count(), gc.isenabled(), gc.collect()]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    before, frozen, enabled, collected = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before == 0 and frozen > 100_000  # the stance model, lexicons and libraries
+    assert enabled
+    assert collected >= 1  # the cycle made after the warm-up is still collected
