@@ -8,7 +8,8 @@
    concurrency 1 and at 2 (alternately), timed from the first message sent (the articles
    are stored, the client started and the worker's processes done loading the models
    before: a running worker's throughput, not its start-up) until every article is
-   decided; prints articles/s and the speedup, and each worker process's peak RSS (VmHWM,
+   decided; prints articles/s and the speedup (of the medians, and round by round: this
+   host's speed drifts between rounds), and each worker process's peak RSS (VmHWM,
    read just before the worker is stopped) and their sum (pages shared after the fork
    count in each); each round's rate, and the machine's CPU time per article while the
    articles ran (every process, the database's too; time the host stole is left out), so
@@ -164,8 +165,12 @@ def workers(shared: Path, folder: Path, count: int, rounds: int) -> None:
           f" (rounds: {_rounded(rates[1])}; {_rounded(rates[2])})")
     print(f"   machine CPU per article: concurrency 1 {statistics.median(cpu[1]):.1f} ms,"
           f" concurrency 2 {statistics.median(cpu[2]):.1f} ms")
-    print(f"   speedup {two / one:.2f} (bar: at least 1.8); the machine itself, measured between"
-          f" the rounds: {statistics.median(machine):.2f} for two CPU-bound processes")
+    pairs = [b / a for a, b in zip(rates[1], rates[2], strict=True)]  # each 1 with the 2 after it
+    print(f"   speedup {two / one:.2f} (bar: at least 1.8); round by round, each concurrency-1"
+          f" round with the concurrency-2 round after it: {_rounded(pairs, 2)}, median"
+          f" {statistics.median(pairs):.2f}; the machine itself, measured between the rounds:"
+          f" {statistics.median(machine):.2f} for two CPU-bound processes"
+          f" ({_rounded(machine, 2)})")
     for c in (1, 2):
         main, *children = (max(p) for p in zip(*peaks[c], strict=False))
         print(f"   concurrency {c} peak RSS, MB: main {main:.0f}, pool "
@@ -270,8 +275,8 @@ def _wait_until_idle(pid: int) -> None:
     raise RuntimeError("the worker did not settle")
 
 
-def _rounded(values: list[float]) -> str:
-    return " ".join(f"{v:.1f}" for v in values)
+def _rounded(values: list[float], digits: int = 1) -> str:
+    return " ".join(f"{v:.{digits}f}" for v in values)
 
 
 def _machine_busy_ms() -> float:
