@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, insert, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, load_only
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, delete, or_, select
 
@@ -110,11 +110,16 @@ def article_without_text(
 
 
 def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
-    """The story's articles whose alerts have been decided, without their text (the bulk
-    of the row, which the decisions do not read; the page is always deferred)."""
+    """The story's articles whose alerts have been decided, with only what the decisions
+    read of them (who published them, when, under which headline): a big story has
+    hundreds, and their texts and signatures would be loaded for nothing."""
     return session.exec(
         select(Article)
-        .options(defer(Article.text))  # type: ignore[arg-type]
+        .options(load_only(  # type: ignore[arg-type]
+            Article.id, Article.outlet_id, Article.title,  # type: ignore[arg-type]
+            Article.published_at, Article.discovered_at, Article.story_id,  # type: ignore[arg-type]
+            Article.status,  # type: ignore[arg-type]
+        ))
         .where(Article.story_id == story_id, Article.status == "decided")
     ).all()
 
