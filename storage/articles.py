@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import func, insert, update
-from sqlalchemy.orm import defer, load_only
+from sqlalchemy import and_, func, insert, update
+from sqlalchemy.orm import defer
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, delete, or_, select
 
@@ -109,30 +109,43 @@ def article_without_text(
     )
 
 
-def decided_in_story(session: Session, story_id: int) -> Sequence[Article]:
-    """The story's articles whose alerts have been decided, with only what the decisions
-    read of them (who published them, when, under which headline): a big story has
-    hundreds, and their texts and signatures would be loaded for nothing."""
-    return session.exec(
-        select(Article)
-        .options(load_only(  # type: ignore[arg-type]
-            Article.id, Article.outlet_id, Article.title,  # type: ignore[arg-type]
-            Article.published_at, Article.discovered_at, Article.story_id,  # type: ignore[arg-type]
-            Article.status,  # type: ignore[arg-type]
-        ))
-        .where(Article.story_id == story_id, Article.status == "decided")
-    ).all()
+class StoryReport(NamedTuple):
+    """A report of a story as the alert decisions read it: who published the article, when,
+    under which headline, and its stance record toward the story's claim (the stance's
+    fields are None while it has none)."""
+
+    article_id: int
+    outlet_id: int | None
+    title: str | None
+    published_at: datetime | None
+    discovered_at: datetime
+    stance: str | None
+    score: float | None
+    related: float | None
+    evidence: list[str] | None
+    probabilities: dict[str, float] | None
 
 
-def stances_toward(
-    session: Session, article_ids: Collection[int], claim_id: int
-) -> dict[int, StanceRecord]:
-    """Each article's stance record toward the claim, by article id, in one statement."""
-    return {r.article_id: r for r in session.exec(
-        select(StanceRecord).where(
-            col(StanceRecord.article_id).in_(list(article_ids)), StanceRecord.claim_id == claim_id
+def reports_to_decide(
+    session: Session, story_id: int, article_id: int, claim_id: int
+) -> list[StoryReport]:
+    """The story's decided reports and the article being decided, each with its stance
+    toward the claim, in one statement however many: plain rows of only what the decisions
+    read, since a big story has hundreds of reports and loading them as whole articles
+    cost most of a decision's time."""
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            Article.id, Article.outlet_id, Article.title, Article.published_at,
+            Article.discovered_at, StanceRecord.stance, StanceRecord.score,
+            StanceRecord.related, StanceRecord.evidence, StanceRecord.probabilities,
         )
-    ).all()}
+        .outerjoin(StanceRecord, and_(
+            col(StanceRecord.article_id) == col(Article.id), StanceRecord.claim_id == claim_id
+        ))
+        .where(Article.story_id == story_id,
+               or_(Article.status == "decided", Article.id == article_id))
+    ).all()
+    return [StoryReport(*row) for row in rows]
 
 
 def sources_cited_by(

@@ -11,14 +11,14 @@ from sqlmodel import Session
 
 from storage.alerts import pending_deliveries, story_alerts
 from storage.articles import (
+    StoryReport,
     article_without_text,
-    decided_in_story,
     outlet_names,
+    reports_to_decide,
     sources_cited_by,
-    stances_toward,
 )
 from storage.db import KeyLock, lock_key, session_scope
-from storage.models import Alert, Article, Claim, StanceRecord, Story, as_utc, utcnow
+from storage.models import Alert, Article, Claim, Story, as_utc, utcnow
 from tasks.articles import story_waiting
 from tasks.context import engine
 from tasks.deliver import deliver
@@ -70,8 +70,8 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
     assert story is not None
     claim = session.get(Claim, story.claim_id)
     assert claim is not None
-    decided = decided_in_story(session, story.id)  # type: ignore[arg-type]
-    timeline = sorted([*decided, article], key=_published)
+    timeline = sorted(reports_to_decide(session, story.id, article.id, claim.id),  # type: ignore[arg-type]
+                      key=_published)
     reports = _reports(session, timeline, claim)
     position = {r.article_id: i for i, r in enumerate(reports)}
     alerts = story_alerts(session, story.id)  # type: ignore[arg-type]
@@ -111,11 +111,11 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
     return delivery_ids
 
 
-def _published(article: Article) -> tuple[datetime, int]:
+def _published(report: StoryReport) -> tuple[datetime, int]:
     """Publication order; the discovery time stands in for a missing date."""
-    when = as_utc(article.published_at or article.discovered_at)
+    when = as_utc(report.published_at or report.discovered_at)
     assert when is not None
-    return when, article.id  # type: ignore[return-value]
+    return when, report.article_id
 
 
 def _alert(key: str, decision: AlertDecision, story: Story, claim: Claim, new: Report) -> Alert:
@@ -141,49 +141,46 @@ def _pending_deliveries(article_id: int) -> list[int]:
         return pending_deliveries(session, article_id)
 
 
-def _reports(session: Session, articles: list[Article], claim: Claim) -> list[Report]:
-    """The articles as reports on the story's claim, read in three statements however many."""
-    ids = [a.id for a in articles]
-    stances = stances_toward(session, ids, claim.id)  # type: ignore[arg-type]
-    cited = sources_cited_by(session, ids)  # type: ignore[arg-type]
-    outlets = outlet_names(session, [a.outlet_id for a in articles])
-    return [_report(a, stances.get(a.id), cited[a.id], outlets.get(a.outlet_id), claim)  # type: ignore[arg-type, index]
-            for a in articles]
+def _reports(session: Session, rows: list[StoryReport], claim: Claim) -> list[Report]:
+    """The story's reports on its claim, with their outlets and cited sources read in two
+    more statements however many."""
+    cited = sources_cited_by(session, [r.article_id for r in rows])
+    outlets = outlet_names(session, [r.outlet_id for r in rows])
+    return [_report(r, cited[r.article_id], outlets.get(r.outlet_id), claim)  # type: ignore[arg-type]
+            for r in rows]
 
 
 def _report(
-    article: Article,
-    stance: StanceRecord | None,
-    cited: list[tuple[str, str]],
-    outlet: str | None,
-    claim: Claim,
+    row: StoryReport, cited: list[tuple[str, str]], outlet: str | None, claim: Claim
 ) -> Report:
     from analysis.alerts import Report, cites_for_claim
     from analysis.judgments import Stance
 
+    judged = row.stance is not None
+    probabilities = row.probabilities or {}
     return Report(
-        article_id=article.id,  # type: ignore[arg-type]
-        stance=Stance(stance.stance) if stance else Stance.UNRELATED,
+        article_id=row.article_id,
+        stance=Stance(row.stance) if judged else Stance.UNRELATED,
         # The report is on the story's claim: its side's probability given it is on topic.
-        score=_on_topic(stance.score, stance) if stance else 0.0,
+        score=_on_topic(row.score or 0.0, row.related) if judged else 0.0,
         sides={
-            side: _on_topic(stance.probabilities[side.value], stance)
+            side: _on_topic(probabilities[side.value], row.related)
             for side in (Stance.SUPPORTS, Stance.REFUTES)
-            if stance and side.value in stance.probabilities
+            if side.value in probabilities
         },
-        evidence=stance.evidence if stance else [],
+        evidence=row.evidence or [],
         outlet=outlet,
         sources=frozenset(name for name, _ in cited),
         claim_sources=frozenset(
             name
             for name, sentence in cited
-            if cites_for_claim(name, sentence, article.title, claim.entity_keys)
+            if cites_for_claim(name, sentence, row.title, claim.entity_keys)
         ),
-        published_at=article.published_at,
-        title=article.title,
+        published_at=row.published_at,
+        title=row.title,
     )
 
 
-def _on_topic(probability: float, stance: StanceRecord) -> float:
+def _on_topic(probability: float, related: float | None) -> float:
     """A stance's probability given that the report concerns the claim at all."""
-    return min(1.0, probability / stance.related) if stance.related else 0.0
+    return min(1.0, probability / related) if related else 0.0

@@ -56,7 +56,8 @@ def test_each_decision_reads_its_story_in_a_fixed_number_of_statements(
 
     def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         if deciding:
-            for name, read in (("stance", r"\bFROM stance\b"), ("sources", r"\barticle_source\b")):
+            for name, read in (("stance", r"\b(?:FROM|JOIN) stance\b"),
+                               ("sources", r"\barticle_source\b")):
                 if statement.startswith("SELECT") and re.search(read, statement):
                     decisions[-1][name] += 1
 
