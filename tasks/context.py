@@ -52,7 +52,7 @@ def _loaded_once(load: Callable[[], T]) -> Callable[[], T]:
 @_loaded_once
 def engine() -> Engine:
     """The tasks' engine, the schema brought to head on first use (a third of a second: a
-    worker's pool process does it while it waits for its first task, see `warm_up`). Its
+    worker's pool process does it while it waits for its first task, see `worker.app`). Its
     connections are not tested before each use (a round trip per transaction, five or more
     per article): a task that meets one the server dropped fails with a transient error
     and is retried, and SQLAlchemy then replaces the whole pool."""
@@ -138,9 +138,10 @@ def warm_up() -> None:
 
     What is loaded by then lives as long as the process, so it is frozen out of the garbage
     collector's scans: each full collection, and the one at exit, walked those millions of
-    objects again (a tenth of a short replay's time), and after a fork the scans no longer
+    objects again (a fifth of a short replay's time), and after a fork the scans no longer
     write to pages the processes share.
     """
+    collecting = gc.isenabled()
     gc.disable()  # nothing loaded here is garbage: collecting while loading wastes scans
     try:
         for module in ("analysis.neardup", "analysis.reading", "analysis.alerts",
@@ -150,4 +151,5 @@ def warm_up() -> None:
         match_model()
     finally:
         gc.freeze()
-        gc.enable()
+        if collecting:
+            gc.enable()
