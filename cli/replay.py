@@ -120,7 +120,7 @@ def _read_ahead(items: list[ArchiveArticle]) -> Iterator[Callable[[int], None]]:
     """Prepare the items in other processes, AHEAD of the one being replayed; the function
     given hands item N's results to the tasks (`tasks.prepared`). With one core, or once
     a preparing process fails or stalls, the tasks work everything out themselves."""
-    warm_up()  # before the fork: both processes then share what it loads
+    warm_up()  # before any fork: the processes that read ahead share what it loads
     if len(items) < 2 or (os.cpu_count() or 1) < 2:
         yield lambda _position: None
         return
