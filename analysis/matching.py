@@ -153,6 +153,16 @@ FEATURES: tuple[str, ...] = (
     "cosine_margin",
     "operator_claim",
 )
+# The signals each kind of article reads. A body alone is compared with claims on two
+# scales, operators' short claims and the long leads of stories opened from other bodies,
+# so cosine ranks across them mislead: a report the decision missed opens a story whose
+# lead then outranks the operator's claim for every later report of the event.
+RANK_FEATURES = ("top_cosine", "cosine_margin")
+KIND_FEATURES: dict[str, tuple[str, ...]] = {
+    "titled": FEATURES,
+    "body": tuple(f for f in FEATURES if f not in RANK_FEATURES),
+    "headline": FEATURES,
+}
 
 
 @dataclass(frozen=True)
@@ -217,15 +227,24 @@ def find_candidates(
 
 @dataclass(frozen=True)
 class Decision:
-    """Logistic weights over `FEATURES` and the threshold for one kind of article."""
+    """Logistic weights over the `FEATURES` one kind of article reads, and its threshold."""
 
+    features: tuple[str, ...]
     weights: tuple[float, ...]
     bias: float
     threshold: float
 
     def probability(self, features: Sequence[float]) -> float:
-        z = self.bias + math.fsum(w * x for w, x in zip(self.weights, features, strict=True))
+        """`features` are all of `FEATURES`, in order; the decision reads its own."""
+        read = dict(zip(FEATURES, features, strict=True))
+        z = self.bias + math.fsum(
+            w * read[name] for name, w in zip(self.features, self.weights, strict=True)
+        )
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def favours_related(self) -> bool:
+        """Whether more relatedness makes a match more likely, as it should."""
+        return self.weights[self.features.index("related")] >= 0
 
 
 KINDS = ("titled", "body", "headline")  # what an article offers to read
@@ -253,9 +272,13 @@ class MatchModel:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: fitted for other features; run `claimwatch train matcher`")
         decisions = {
-            kind: Decision(tuple(d["weights"]), d["bias"], d["threshold"])
+            kind: Decision(tuple(d["features"]), tuple(d["weights"]), d["bias"], d["threshold"])
             for kind, d in data["decisions"].items()
         }
+        for kind, decision in decisions.items():
+            if decision.features != KIND_FEATURES[kind]:
+                raise ValueError(f"{path}: {kind} reads other features; run `claimwatch train "
+                                 "matcher`")
         return cls(decisions, data["candidates"])
 
 
@@ -283,7 +306,7 @@ def match_claim(
         or published_at - c.profile.last_activity_at <= window
     ][: model.candidates]
     decision = model.decisions[kind]
-    surest = 1.0 if decision.weights[0] >= 0 else 0.0  # the relatedness that favours a match
+    surest = 1.0 if decision.favours_related() else 0.0  # the relatedness that favours a match
     best: Match | None = None
     for c in open_:
         other = max((o.cosine for o in open_ if o is not c), default=0.0)

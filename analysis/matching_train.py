@@ -23,6 +23,7 @@ import numpy as np
 from analysis.claim_index import ClaimIndex
 from analysis.matching import (
     FEATURES,
+    KIND_FEATURES,
     MODEL_FILE,
     ArticleEntities,
     ClaimProfile,
@@ -108,7 +109,8 @@ def fit_decision(rows: list[Row], positives: int, log: Log, kind: str) -> dict[s
     """Logistic weights, and the threshold with the best F1 at `MIN_PRECISION` or above."""
     from sklearn.linear_model import LogisticRegression
 
-    X = np.array([f for _, f, _ in rows])
+    read = [FEATURES.index(name) for name in KIND_FEATURES[kind]]
+    X = np.array([[f[k] for k in read] for _, f, _ in rows])
     y = np.array([label for _, _, label in rows])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
     probs = model.predict_proba(X)[:, 1]
@@ -122,6 +124,7 @@ def fit_decision(rows: list[Row], positives: int, log: Log, kind: str) -> dict[s
     log(f"{kind}: threshold {threshold}: precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f} "
         f"on {len(rows)} candidate rows of the fit side")
     return {
+        "features": list(KIND_FEATURES[kind]),
         "weights": [round(float(w), 6) for w in model.coef_[0]],
         "bias": round(float(model.intercept_[0]), 6),
         "threshold": threshold,
