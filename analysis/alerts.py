@@ -87,6 +87,7 @@ def decide_alerts(
     past_alerts: Sequence[PastAlert],
     *,
     min_conflict: float = MIN_CONFLICT,
+    min_opposing: float = MIN_OPPOSING_SCORE,
 ) -> list[AlertDecision]:
     """Decide the alerts for `new`; `earlier` are the story's reports in publication order."""
     if not earlier:
@@ -96,7 +97,8 @@ def decide_alerts(
     seen_sources = frozenset().union(*(r.sources for r in earlier))
     fresh_sources = sorted(new.claim_sources - seen_sources)
     decisions = []
-    contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, min_conflict)
+    contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, min_conflict,
+                                   min_opposing)
     if contradiction is not None:
         decisions.append(contradiction)
     if fresh_sources:
@@ -118,6 +120,7 @@ def _contradiction(
     past_alerts: Sequence[PastAlert],
     fresh_sources: list[str],
     min_conflict: float,
+    min_opposing: float,
 ) -> AlertDecision | None:
     side = new.stance
     if side not in OPPOSITE:
@@ -125,7 +128,7 @@ def _contradiction(
     other = OPPOSITE[side]
     order = {r.article_id: i for i, r in enumerate(earlier)}
     opposing = [
-        (i, r) for i, r in enumerate(earlier) if r.probability(other) >= MIN_OPPOSING_SCORE
+        (i, r) for i, r in enumerate(earlier) if r.probability(other) >= min_opposing
     ]
     if not opposing:
         return None

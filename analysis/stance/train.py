@@ -13,6 +13,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +161,40 @@ def _tune_decision(rel: np.ndarray, p3: np.ndarray, gold: list[str]) -> tuple[li
     return best[1], best[2]
 
 
-def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> dict[str, Any]:
-    """Train both stages, calibrate, tune, evaluate on the hold-out and write the model."""
+@dataclass
+class Prepared:
+    """FNC-1 read, split and featurised once: the input of every training step."""
+
+    pairs: list[Pair]
+    train_rows: np.ndarray
+    holdout_rows: np.ndarray
+    fx: FeatureExtractor
+    idf: dict[str, float]
+    default_idf: float
+    avg_len: float
+    X: np.ndarray  # hand features and the stacked bag-of-words logits
+    bow: BowModel
+    y_rel: np.ndarray
+    y_st: np.ndarray
+    groups: np.ndarray  # the story of each pair
+
+
+@dataclass
+class OutOfFold:
+    """Calibrated predictions on the training side, each from models that never saw its
+    story (folds by story), and the calibration and decision chosen on them."""
+
+    related: np.ndarray  # P(related), per training row
+    stance: np.ndarray  # P(agree, disagree, discuss | related), per training row
+    rel_temperature: float
+    stance_temperature: float
+    bias: list[float]
+    threshold: float
+    report: dict[str, Any]
+
+
+def prepare(fnc1_dir: Path, seed: int = SEED, log: Log = print) -> Prepared:
+    """Read FNC-1, split it by claim, and compute every pair's features."""
     t0 = time.time()
     pairs = read_fnc1_dir(fnc1_dir)
     tr_idx, ho_idx = claim_disjoint_split(pairs, HOLDOUT_FRAC, seed)
@@ -185,16 +218,20 @@ def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> 
     bow = _bow_fit([regions[i] for i in bow_rows], groups[bow_rows], y_st[bow_rows])
     ho_arr = np.array(ho_idx)
     B[ho_arr] = bow.raw([regions[i] for i in ho_arr])
-    X = np.hstack([X, B])
     log(f"bag-of-words stack: vocabulary {bow.V}, {time.time() - t0:.0f}s")
+    return Prepared(pairs, tr_arr, ho_arr, fx, idf, default_idf, avg_len, np.hstack([X, B]),
+                    bow, y_rel, y_st, groups)
 
-    # Out-of-fold predictions on the training side (folds by story): calibration and
-    # decision tuning see only claims their models were not trained on.
+
+def out_of_fold(prep: Prepared, seed: int = SEED) -> OutOfFold:
+    """Predictions on the training side by folds of stories; calibration and decision
+    tuning see only claims their models were not trained on."""
     from sklearn.model_selection import GroupKFold
 
-    raw_rel = np.zeros((len(pairs), 1))
-    raw_st = np.zeros((len(pairs), 3))
-    for a, b in GroupKFold(n_splits=BOW_FOLDS).split(tr_arr, groups=groups[tr_arr]):
+    X, y_rel, y_st, tr_arr = prep.X, prep.y_rel, prep.y_st, prep.train_rows
+    raw_rel = np.zeros((len(prep.pairs), 1))
+    raw_st = np.zeros((len(prep.pairs), 3))
+    for a, b in GroupKFold(n_splits=BOW_FOLDS).split(tr_arr, groups=prep.groups[tr_arr]):
         ra, rb = tr_arr[a], tr_arr[b]
         rel_f = _fit(X[ra], y_rel[ra], REL_PARAMS, seed)
         st_rows = ra[y_rel[ra] == 1]
@@ -209,9 +246,23 @@ def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> 
     z = raw_st[tr_arr] / st_t
     e = np.exp(z - z.max(axis=1, keepdims=True))
     p3_va = e / e.sum(axis=1, keepdims=True)
-    gold_tr = [gold[i] for i in tr_idx]
+    gold_tr = [prep.pairs[i].stance for i in tr_arr]
     bias, thr = _tune_decision(rel_va, p3_va, gold_tr)
     inner = report(gold_tr, _labels(rel_va, p3_va, np.array(bias), thr))
+    return OutOfFold(rel_va, p3_va, rel_t, st_t, bias, thr, inner)
+
+
+def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> dict[str, Any]:
+    """Train both stages, calibrate, tune, evaluate on the hold-out and write the model."""
+    t0 = time.time()
+    prep = prepare(fnc1_dir, seed, log)
+    pairs, X, y_rel, y_st = prep.pairs, prep.X, prep.y_rel, prep.y_st
+    tr_idx, ho_idx = prep.train_rows.tolist(), prep.holdout_rows.tolist()
+    idf, default_idf, avg_len, fx, bow = (prep.idf, prep.default_idf, prep.avg_len, prep.fx,
+                                          prep.bow)
+    oof = out_of_fold(prep, seed)
+    rel_t, st_t, bias, thr, inner = (oof.rel_temperature, oof.stance_temperature, oof.bias,
+                                     oof.threshold, oof.report)
     log(f"out-of-fold: T_rel={rel_t} T_stance={st_t} bias={bias} thr={thr} "
         f"FNC={inner['fnc_score']} F1={inner['f1_macro']} ({time.time() - t0:.0f}s)")
 
@@ -276,4 +327,4 @@ def holdout_pairs(fnc1_dir: Path, meta: dict[str, Any]) -> list[Pair]:
     return [pairs[i] for i in ho_idx]
 
 
-__all__ = ["LABELS", "holdout_pairs", "train"]
+__all__ = ["LABELS", "OutOfFold", "Prepared", "holdout_pairs", "out_of_fold", "prepare", "train"]

@@ -44,8 +44,10 @@ from analysis.stance.headline_train import (  # noqa: E402
 )
 
 
-def simulate(rows: list[dict], stances: list[Stance], probs: np.ndarray) -> list[dict]:
-    """Contradiction alerts of each rumour's headlines in the order they were seen."""
+def simulate(rows: list[dict], stances: list[Stance], probs: np.ndarray, *,
+             min_conflict: float = rules.MIN_CONFLICT,
+             min_opposing: float = rules.MIN_OPPOSING_SCORE) -> list[dict]:
+    """Contradiction alerts of each claim's reports in the order they were seen."""
     alerts: list[dict] = []
     by_claim: dict[str, list[int]] = {}
     for i in sorted(range(len(rows)), key=lambda i: (rows[i]["seen_at"], rows[i]["article_id"])):
@@ -56,7 +58,8 @@ def simulate(rows: list[dict], stances: list[Stance], probs: np.ndarray) -> list
         for i in members:
             sides = {s: float(probs[i, k]) for k, s in enumerate(STANCE_CLASSES)}
             new = Report(i, stances[i], sides[stances[i]], ["-"], sides=sides)
-            for d in rules.decide_alerts("claim", new, earlier, past):
+            for d in rules.decide_alerts("claim", new, earlier, past,
+                                         min_conflict=min_conflict, min_opposing=min_opposing):
                 if d.kind == "contradiction":
                     alerts.append({"kind": d.kind, "article_id": rows[i]["article_id"],
                                    "contradicts": [rows[j]["article_id"] for j in d.contradicts]})
@@ -88,10 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     conflicts, opposing = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8), (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
     grid = {}
     for a, b in itertools.product(range(len(conflicts)), range(len(opposing))):
-        rules.MIN_OPPOSING_SCORE = opposing[b]
-        rules.decide_alerts.__kwdefaults__["min_conflict"] = conflicts[a]
-        grid[a, b] = score({"articles": articles, "alerts": simulate(rows, stances, probs)},
-                           gold_claim, gold_stance)
+        alerts = simulate(rows, stances, probs, min_conflict=conflicts[a],
+                          min_opposing=opposing[b])
+        grid[a, b] = score({"articles": articles, "alerts": alerts}, gold_claim, gold_stance)
 
     def steady(a: int, b: int) -> bool:
         cells = [(a, b), (a - 1, b), (a + 1, b), (a, b - 1), (a, b + 1)]
