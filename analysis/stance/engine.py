@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from analysis.judgments import Stance, StanceJudgment
+from analysis.lexicons import lexicon
 from analysis.stance.bow import BowModel
 from analysis.stance.features import DOC_CACHE, Claim, Doc, FeatureExtractor
 from analysis.stance.gbm import TreeEnsemble, load_npz
@@ -30,17 +31,13 @@ from analysis.stance.text import (
     content_stems,
     is_question,
     tokens,
-    words_list,
 )
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 # Order of the stance stage's classes.
 STANCE_CLASSES: tuple[Stance, ...] = (Stance.SUPPORTS, Stance.REFUTES, Stance.DISCUSSES)
 # Headline words that report a claim without asserting it.
-TITLE_HEDGES: frozenset[str] = words_list(
-    """reportedly allegedly alleged alleges claims claimed rumor rumors rumour rumours rumored
-    unconfirmed unverified may might could possibly perhaps whether speculation"""
-)
+TITLE_HEDGES: frozenset[str] = lexicon("stance_title_hedges")
 
 PairInput = tuple[str, str] | tuple[str, str, str]
 

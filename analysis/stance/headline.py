@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.lexicons import lexicon
 from analysis.stance.features import Claim
 from analysis.stance.text import (
     HEDGE_CUES,
@@ -30,15 +31,11 @@ from analysis.stance.text import (
     content_stems,
     is_question,
     tokens,
-    words_list,
 )
 
 HEADLINE_MODEL = Path(__file__).resolve().parent / "model" / "headline.json"
 # Verbs that report someone else's denial rather than take a side ("Hospital denies ...").
-REPORTED_DENIALS: frozenset[str] = words_list(
-    """deny denies denied denying dismiss dismisses dismissed rejects rejected disputes disputed
-    refutes refuted rebuts rebutted"""
-)
+REPORTED_DENIALS: frozenset[str] = lexicon("stance_reported_denials")
 CUE_VOCABULARY: tuple[str, ...] = tuple(
     sorted(REFUTE_CUES | HEDGE_CUES | SUPPORT_CUES | NEGATIONS | {"?", "not", "no"})
 )

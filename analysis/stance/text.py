@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from analysis.lexicons import lexicon, lines
 from analysis.text import STOPWORDS as SHARED_STOPWORDS
 from analysis.text import clean_article_text, split_sentences, tokens
 
@@ -26,75 +27,27 @@ __all__ = [
     "is_question",
     "stem",
     "tokens",
-    "words_list",
 ]
 
 
-def words_list(text: str) -> frozenset[str]:
-    """A lexicon from a whitespace-separated word list (keeps the lists readable)."""
-    return frozenset(text.split())
-
-
-# Cue lexicons.  Surface forms (lower case) so that the cues stay readable and auditable.
-REFUTE_CUES: frozenset[str] = words_list(
-    """deny denies denied denying denial denials refute refutes refuted refuting rebut rebuts
-    rebutted debunk debunks debunked debunking false falsely fake fakes faked hoax hoaxes untrue
-    fabricated fabrication fabricate bogus myth myths nonsense dismiss dismisses dismissed
-    dismissing reject rejects rejected rejecting counter counters countered dispute disputes
-    disputed disputing baseless misleading incorrect wrong lie lies lied liar lying retract
-    retracts retracted retraction satire satirical prank pranks parody spoof scam scams
-    photoshopped doctored hoaxer contrary contradict contradicts contradicted erroneous
-    erroneously unfounded groundless nothing rubbish ridiculous absurd"""
-)
+# Cue lexicons, as data files in `analysis/lexicons/` (`stance_*.txt`): surface forms in
+# lower case, so that the cues stay readable and auditable.
+REFUTE_CUES: frozenset[str] = lexicon("stance_refute_cues")
 REFUTE_BIGRAMS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("not", "true"), ("no", "evidence"), ("no", "truth"), ("never", "happened"),
-        ("hit", "back"), ("hits", "back"), ("fake", "news"), ("no", "proof"), ("not", "real"),
-        ("isn't", "true"), ("wasn't", "true"), ("no", "basis"), ("turned", "out"),
-        ("made", "up"), ("no", "such"), ("shot", "down"), ("record", "straight"),
-        ("nothing", "to"), ("not", "happen"), ("didn't", "happen"), ("did", "not"),
-    }
+    tuple(entry.split()) for entry in lexicon("stance_refute_bigrams")  # type: ignore[misc]
 )
-SUPPORT_CUES: frozenset[str] = words_list(
-    """confirm confirms confirmed confirming confirmation announced announces announce revealed
-    reveals reveal verified official officially indeed proof proven proves shows showed shown
-    admitted admits admit acknowledged acknowledges acknowledge true truly fact evidence
-    statement footage video photos images captured found discovered"""
-)
-HEDGE_CUES: frozenset[str] = words_list(
-    """reportedly allegedly alleged alleges allege claim claims claimed claiming rumor rumors
-    rumour rumours rumored rumoured unconfirmed unverified apparently purportedly purported
-    supposedly may might could possibly perhaps appears appear appeared seems seem seemed
-    suggest suggests suggested speculation speculate speculated according sources source
-    report reports reported unclear whether if believed thought allegation allegations
-    accused accuses accusing would likely unknown questions question"""
-)
-NEGATIONS: frozenset[str] = words_list(
-    """not no never nor neither none nobody nothing without n't don't doesn't didn't isn't
-    wasn't aren't weren't won't wouldn't can't cannot couldn't hasn't haven't hadn't
-    shouldn't"""
-)
-QUESTION_STARTS: frozenset[str] = words_list(
-    """did does do is are was were can could will would has have had should who what why how
-    when where which"""
-)
-# Individual cue words offered to the learned model as separate features; the union of the
-# lexicons above, ranked by how often the FNC-1 competition systems reported them useful.
-CUE_WORDS: tuple[str, ...] = (
-    "fake", "fraud", "hoax", "false", "deny", "denies", "denied", "not", "despite", "nope",
-    "doubt", "doubts", "bogus", "debunk", "debunked", "pranks", "retract", "retracted",
-    "dismissed", "rejected", "untrue", "satire", "satirical", "prank", "claims", "claimed",
-    "reportedly", "allegedly", "rumor", "rumors", "unconfirmed", "confirmed", "confirms",
-    "announced", "revealed", "official", "no", "never", "however", "but", "although",
-    "according", "reports", "may", "might", "could", "if", "whether", "said", "told", "?",
-)
+SUPPORT_CUES: frozenset[str] = lexicon("stance_support_cues")
+HEDGE_CUES: frozenset[str] = lexicon("stance_hedge_cues")
+NEGATIONS: frozenset[str] = lexicon("stance_negations")
+QUESTION_STARTS: frozenset[str] = lexicon("stance_question_starts")
+# Individual cue words offered to the learned model as separate features, in the order of
+# its feature columns.
+CUE_WORDS: tuple[str, ...] = lines("stance_cue_words")
 
 # Topic vocabulary: the shared stopwords plus reporting verbs and other words every news
 # story uses, minus the words that carry stance (negations, "could"), which the stance
 # features and the bag-of-words model must see.
-REPORTING_WORDS: frozenset[str] = words_list(
-    """said says say told tell according new one two get got like mr mrs ms via"""
-)
+REPORTING_WORDS: frozenset[str] = lexicon("stance_reporting_words")
 STOPWORDS: frozenset[str] = (SHARED_STOPWORDS | REPORTING_WORDS) - NEGATIONS - {"could"}
 MIN_SENTENCE_CHARS = 3  # shorter fragments ("?", "AP") carry no stance
 
