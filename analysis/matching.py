@@ -225,6 +225,11 @@ def find_candidates(
     ]
 
 
+@lru_cache(maxsize=8)
+def _positions(names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(FEATURES.index(name) for name in names)
+
+
 @dataclass(frozen=True)
 class Decision:
     """Logistic weights over the `FEATURES` one kind of article reads, and its threshold."""
@@ -236,9 +241,8 @@ class Decision:
 
     def probability(self, features: Sequence[float]) -> float:
         """`features` are all of `FEATURES`, in order; the decision reads its own."""
-        read = dict(zip(FEATURES, features, strict=True))
         z = self.bias + math.fsum(
-            w * read[name] for name, w in zip(self.features, self.weights, strict=True)
+            w * features[k] for k, w in zip(_positions(self.features), self.weights, strict=True)
         )
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
