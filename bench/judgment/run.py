@@ -9,6 +9,7 @@ The shipped headline model learns from both sides' rumours, so the `eval` stream
 replayed with one fitted here on the `fit` side alone (`CLAIMWATCH_STANCE_MODEL_DIR`).
 
 Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
+       [--side fit|eval] [--case as-is|upper|title]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +37,10 @@ from analysis.matching_data import (  # noqa: E402
     fnc_claim_stream,
 )
 from analysis.stance.engine import MODEL_DIR  # noqa: E402
+
+CASES: dict[str, Callable[[str], str]] = {
+    "as-is": lambda headline: headline, "upper": str.upper, "title": str.title,
+}
 
 
 def fit_side_model(shared: Path, folder: Path) -> Path:
@@ -75,12 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="run only the stream with this name")
     ap.add_argument("--side", default="eval", choices=("eval", "fit"),
                     help="fit: the side the matcher and alert threshold were tuned on")
+    ap.add_argument("--case", default="as-is", choices=tuple(CASES),
+                    help="rewrite every headline in capitals or Title Case, as some feeds do")
     args = ap.parse_args(argv)
     streams = [
         fnc_claim_stream(args.shared / "fnc1", side=args.side),
         emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl", side=args.side),
     ]
     streams = [s for s in streams if not args.only or s.name == args.only]
+    for stream in streams:
+        for item in stream.items:
+            if item.get("title"):
+                item["title"] = CASES[args.case](item["title"])
     folder = args.keep or Path(tempfile.mkdtemp(prefix="claimwatch-judgment-"))
     header = (f"{'stream':<16} {'items':>5} {'claims':>6} {'match P':>8} {'R':>6} {'F1':>6} "
               f"{'stance F1':>9} {'alerts':>6} {'alert P':>8} {'R':>6} {'ms/item':>8}")
