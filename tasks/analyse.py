@@ -140,6 +140,7 @@ def analyse_article(article_id: int) -> None:
         article_id=article_id,
         story_id=story_id,
         new_story=reading.match is None,
+        match=round(reading.match.score, 3) if reading.match else None,
         stance=judgment.stance.value,
         score=round(judgment.score, 3),
     )
