@@ -129,17 +129,22 @@ def test_the_index_finds_claims_by_their_words_whatever_their_number() -> None:
 
 def test_a_story_opened_by_a_missed_body_does_not_take_the_operators_later_reports() -> None:
     # A body the decision once missed opened a story whose claim is that body's long lead:
-    # it shares more words with the next body of the event than the operator's short claim,
-    # but a body alone reads no cosine ranks, so the operator's claim still takes the report.
+    # it shares more words with the next body of the event than the operator's short claim.
+    # A body alone reads no cosine ranks, so the operator's claim decides the same with or
+    # without that story among the candidates.
     operator = ClaimProfile(3, MUSK.claim, MUSK.claim_entities, frozenset(), None)
     opened = ClaimProfile(4, "Elon Musk told a biographer ... (a body's first 200 characters)",
                           frozenset(), MUSK.story_entities, NOW, operator=False)
     body_only = ArticleEntities(MUSK_ARTICLE.named, frozenset())
-    match = match_claim(
-        body_only, NOW, [Candidate(opened, 0.45), Candidate(operator, 0.12)],
-        {opened.claim: 0.97, operator.claim: 0.95}.__getitem__,
-        model=MODEL, window=WEEK, kind="body",
-    )
-    assert match is not None and match.claim_id == 3
+    related = {opened.claim: 0.97, operator.claim: 0.95}
+
+    def match(*candidates: Candidate) -> Match | None:
+        return match_claim(body_only, NOW, list(candidates), related.__getitem__,
+                           model=MODEL, window=WEEK, kind="body")
+
+    alone = match(Candidate(operator, 0.25))
+    beside = match(Candidate(opened, 0.45), Candidate(operator, 0.25))
+    assert alone is not None and alone.claim_id == 3
+    assert beside == alone
     assert MODEL.decisions["body"].features == KIND_FEATURES["body"]
     assert not set(RANK_FEATURES) & set(KIND_FEATURES["body"])

@@ -21,7 +21,14 @@ import numpy as np
 from analysis.judgments import Stance, StanceJudgment
 from analysis.lexicons import lexicon
 from analysis.stance.bow import BowModel
-from analysis.stance.features import DOC_CACHE, Claim, Doc, FeatureExtractor
+from analysis.stance.features import (
+    DOC_CACHE,
+    Claim,
+    Doc,
+    FeatureExtractor,
+    claim_denies,
+    swap_sides,
+)
 from analysis.stance.gbm import TreeEnsemble, load_npz
 from analysis.stance.headline import HEADLINE_MODEL, HeadlineModel
 from analysis.stance.text import (
@@ -74,6 +81,7 @@ class StanceEngine:
         self.stance_temperature = float(meta.get("stance_temperature", 1.0))
         self.rel_threshold = float(meta.get("rel_threshold", 0.5))
         self.class_bias = np.array(meta.get("class_bias", [1.0, 1.0, 1.0]), dtype=np.float64)
+        self.toward_affirmative = bool(meta.get("stance_toward_affirmative_claim", False))
         layer = meta.get("headline_layer", {})
         self.title_min_overlap = float(layer.get("min_overlap", 0.3))
         self.title_full_overlap = float(layer.get("full_overlap", 0.6))
@@ -146,6 +154,8 @@ class StanceEngine:
         """P(related) and calibrated P(supports, refutes, discusses | related) per row."""
         rel = self.rel_model.proba(X, self.rel_temperature)[:, 1]
         p3 = self.stance_model.proba(X, self.stance_temperature)
+        if self.toward_affirmative:
+            p3 = swap_sides(p3, claim_denies(X))
         return rel, p3
 
     def decide(self, rel: np.ndarray, p3: np.ndarray) -> list[str]:

@@ -307,3 +307,31 @@ class FeatureExtractor:
         for se in d.sents[:LEAD_SENTENCES]:
             near |= se.stems
         return c.uniq, near, set(d.tf)
+
+
+_DENIAL_COLUMNS = [
+    FeatureExtractor.feature_names().index(f"claim_{kind}") for kind in ("refute", "refute2", "neg")
+]
+
+
+def claim_denies(X: np.ndarray) -> np.ndarray:
+    """Rows (of a feature matrix) whose claim itself denies: a refutation cue or a negation,
+    as in "Pope Francis did NOT say pets go to heaven"."""
+    return X[:, _DENIAL_COLUMNS].sum(axis=1) > 0
+
+
+def swap_sides(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`values` (supports, refutes, discusses columns) with supports and refutes swapped on
+    `rows`.
+
+    The stance stage learns stance toward the affirmative reading of the claim: a body that
+    debunks a rumour refutes "X happened" and supports "X did NOT happen", and FNC-1 labels
+    one body both ways under its story's two kinds of headline. Learned toward the rumour,
+    the body's label is the same under every headline, so the rare refutations are learned
+    from twice the evidence; denying claims' supports and refutes are swapped for learning
+    and swapped back after.
+    """
+    out = values.copy()
+    out[rows, 0], out[rows, 1] = values[rows, 1], values[rows, 0]
+    return out
+

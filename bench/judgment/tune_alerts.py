@@ -8,7 +8,9 @@ the alert rules for a grid of the two thresholds (`MIN_CONFLICT`, `MIN_OPPOSING_
 Prints precision and recall of contradiction alerts (as `bench/judgment/run.py` scores
 them) for each setting. Precision comes first: the best recall among the *steady* settings
 first, those whose precision, and that of each neighbour on the grid, is 0.6 or more, so
-the choice does not rest on one lucky cell. (The `eval` streams of `bench/judgment/run.py`
+the choice does not rest on one lucky cell. Among the first few, `bench/judgment/run.py
+--side fit` decides: a replay adds the matcher's errors and undefined rumours' reports,
+which cost precision this simulation does not see. (The `eval` streams of `bench/judgment/run.py`
 hold out the stance model, not this one number: their rumours' out-of-fold stances are
 among those it is chosen on.)
 
