@@ -14,6 +14,7 @@ from conftest import FNC1, SEEDS
 from analysis.judgments import Stance, StanceJudgment
 from analysis.stance import StanceEngine
 from analysis.stance.engine import MODEL_DIR
+from analysis.stance.features import claim_denies, swap_sides
 from analysis.stance.fnc import fnc_score, report
 from analysis.stance.gbm import TreeEnsemble
 from analysis.stance.text import article_sentences
@@ -202,3 +203,27 @@ def test_eval_cli_on_a_subset(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         got = list(csv.reader(f))
     assert got[0] == ["Headline", "Body ID", "Stance"]
     assert [r[:2] for r in got[1:]] == [r[:2] for r in rows[1:]]
+
+
+def test_stance_is_learned_toward_the_claims_affirmative_reading(engine: StanceEngine) -> None:
+    # The shipped model learned supports and refutes swapped under claims that deny, and
+    # swaps its predictions back for them: a debunking body refutes the rumour and supports
+    # its denial.
+    assert engine.toward_affirmative
+    fx = engine.fx
+    body = fx.doc("", "The photo of the shark in the flooded street was doctored. It is a hoax.")
+    claims = [fx.claim("Shark swims down flooded street"),
+              fx.claim("Shark did not swim down flooded street")]
+    X = engine.matrix(claims, [body, body])
+    assert claim_denies(X).tolist() == [False, True]
+    values = np.array([[0.6, 0.1, 0.3], [0.6, 0.1, 0.3]])
+    assert swap_sides(values, claim_denies(X)).tolist() == [[0.6, 0.1, 0.3], [0.1, 0.6, 0.3]]
+    _, p3 = engine.predict_arrays(X)
+    raw = engine.stance_model.proba(X, engine.stance_temperature)
+    assert np.allclose(p3, swap_sides(raw, np.array([False, True])))
+    debunking = ("Rumours spread online that a shark swam down a flooded street in Houston. "
+                 "The photo of the shark in the flooded street was doctored. It is a hoax, "
+                 "experts said.")
+    rumour = engine.judge("Shark swims down flooded street in Houston", "", debunking)
+    denial = engine.judge("Shark did not swim down flooded street in Houston", "", debunking)
+    assert (rumour.stance, denial.stance) == (Stance.REFUTES, Stance.SUPPORTS)
