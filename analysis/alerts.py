@@ -5,7 +5,9 @@ Pure decisions over plain values. The rules, in newsroom terms:
 - ``contradiction``: the new report takes a side (supports or refutes the claim) against
   earlier reports on the other side, and the stance judgments make that conflict likely:
   the calibrated probability that the new report is on its side, times the probability
-  that at least one earlier report is on the other, reaches ``MIN_CONFLICT``. One sure
+  that at least one earlier report is on the other, reaches ``MIN_CONFLICT`` (for a new
+  report judged from a headline alone; ``MIN_CONFLICT_BODY`` for one judged from its text,
+  each chosen on its own model's development data). One sure
   report against another is enough; several doubtful ones add up, but the alert needs one
   earlier report judged on the other side, which it names first; a doubtful new report
   raises nothing. Storm control: once a side has been alerted after the other side's
@@ -38,6 +40,11 @@ MAX_CONTRADICTED = 3
 # reports: 0.65 and 0.75 give the same recall there (0.625), 0.75 more precision (0.79
 # against 0.69). Bodies rarely reach it (`bench/judgment/body_alerts.py`).
 MIN_CONFLICT = 0.75  # P(new report on its side) x P(some earlier report on the other side)
+# The same for a new report judged from its text, whose model is less often sure of a side
+# than the headline-only one: chosen the same way on out-of-fold body stances of FNC-1's
+# training stories (`bench/judgment/body_alerts.py`): precision 0.61 at recall 0.20 there,
+# where 0.75 raises a twentieth as many right alerts at no better precision.
+MIN_CONFLICT_BODY = 0.5
 MIN_OPPOSING_SCORE = 0.3  # an earlier report's probability of the other side, to count
 
 
@@ -59,6 +66,7 @@ class Report:
     published_at: datetime | None = None
     title: str | None = None
     sides: Mapping[Stance, float] = field(default_factory=dict)
+    headline_only: bool = False  # judged from a headline alone, not from a text
 
     def probability(self, stance: Stance) -> float:
         """The report's probability of taking `stance`, given it is on topic."""
@@ -90,6 +98,7 @@ def decide_alerts(
     past_alerts: Sequence[PastAlert],
     *,
     min_conflict: float = MIN_CONFLICT,
+    min_conflict_body: float = MIN_CONFLICT_BODY,
     min_opposing: float = MIN_OPPOSING_SCORE,
 ) -> list[AlertDecision]:
     """Decide the alerts for `new`; `earlier` are the story's reports in publication order."""
@@ -100,7 +109,8 @@ def decide_alerts(
     seen_sources = frozenset().union(*(r.sources for r in earlier))
     fresh_sources = sorted(new.claim_sources - seen_sources)
     decisions = []
-    contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, min_conflict,
+    needed = min_conflict if new.headline_only else min_conflict_body
+    contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, needed,
                                    min_opposing)
     if contradiction is not None:
         decisions.append(contradiction)

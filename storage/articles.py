@@ -124,6 +124,7 @@ class StoryReport(NamedTuple):
     related: float | None
     evidence: list[str] | None
     probabilities: dict[str, float] | None
+    has_body: bool  # judged from a text, not from a headline alone
 
 
 def reports_to_decide(
@@ -138,6 +139,7 @@ def reports_to_decide(
             Article.id, Article.outlet_id, Article.title, Article.published_at,
             Article.discovered_at, StanceRecord.stance, StanceRecord.score,
             StanceRecord.related, StanceRecord.evidence, StanceRecord.probabilities,
+            func.coalesce(func.length(Article.text), 0) > 0,
         )
         .outerjoin(StanceRecord, and_(
             col(StanceRecord.article_id) == col(Article.id), StanceRecord.claim_id == claim_id

@@ -178,6 +178,7 @@ def _report(
         ),
         published_at=row.published_at,
         title=row.title,
+        headline_only=not row.has_body,
     )
 
 

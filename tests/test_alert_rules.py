@@ -8,7 +8,8 @@ from analysis.judgments import Stance
 CLAIM = "X met Y before the vote"
 
 
-def report(article_id: int, stance: Stance, sources: set[str] = frozenset(), score=0.9) -> Report:
+def report(article_id: int, stance: Stance, sources: set[str] = frozenset(), score=0.9,
+           headline_only: bool = True) -> Report:
     return Report(
         article_id,
         stance,
@@ -17,6 +18,7 @@ def report(article_id: int, stance: Stance, sources: set[str] = frozenset(), sco
         f"Outlet {article_id}",
         sources=frozenset(sources),
         claim_sources=frozenset(sources),
+        headline_only=headline_only,
     )
 
 
@@ -88,6 +90,19 @@ def test_reports_on_the_other_side_add_up() -> None:
     three = [report(i, Stance.SUPPORTS, {"A"}, score=0.75) for i in (1, 2, 3)]
     [decision] = decide_alerts(CLAIM, new, three, [])
     assert decision.kind == "contradiction" and decision.contradicts == [3, 2, 1]
+
+
+def test_a_report_judged_from_its_text_needs_a_likely_conflict_not_a_sure_one() -> None:
+    """The body model is rarely as sure of a side as the headline-only one: its threshold is
+    its own (`MIN_CONFLICT_BODY`), chosen on its own development data."""
+    one = [report(1, Stance.SUPPORTS, {"A"}, score=0.75)]
+    from_headline = report(4, Stance.REFUTES, {"A"}, score=0.8)
+    assert decide_alerts(CLAIM, from_headline, one, []) == []
+    from_text = report(4, Stance.REFUTES, {"A"}, score=0.8, headline_only=False)
+    [decision] = decide_alerts(CLAIM, from_text, one, [])
+    assert decision.kind == "contradiction" and decision.contradicts == [1]
+    doubtful = report(4, Stance.REFUTES, {"A"}, score=0.6, headline_only=False)
+    assert decide_alerts(CLAIM, doubtful, one, []) == []
 
 
 def test_the_surest_opposing_reports_are_named_first() -> None:

@@ -47,9 +47,9 @@ from analysis.stance.headline_train import (  # noqa: E402
 
 
 def simulate(rows: list[dict], stances: list[Stance], probs: np.ndarray, *,
-             min_conflict: float = rules.MIN_CONFLICT,
-             min_opposing: float = rules.MIN_OPPOSING_SCORE) -> list[dict]:
-    """Contradiction alerts of each claim's reports in the order they were seen."""
+             min_conflict: float, min_opposing: float, headline_only: bool = True) -> list[dict]:
+    """Contradiction alerts of each claim's reports in the order they were seen, all judged
+    from headlines alone or all from texts; `min_conflict` applies to either."""
     alerts: list[dict] = []
     by_claim: dict[str, list[int]] = {}
     for i in sorted(range(len(rows)), key=lambda i: (rows[i]["seen_at"], rows[i]["article_id"])):
@@ -59,9 +59,11 @@ def simulate(rows: list[dict], stances: list[Stance], probs: np.ndarray, *,
         past: list[PastAlert] = []
         for i in members:
             sides = {s: float(probs[i, k]) for k, s in enumerate(STANCE_CLASSES)}
-            new = Report(i, stances[i], sides[stances[i]], ["-"], sides=sides)
-            for d in rules.decide_alerts("claim", new, earlier, past,
-                                         min_conflict=min_conflict, min_opposing=min_opposing):
+            new = Report(i, stances[i], sides[stances[i]], ["-"], sides=sides,
+                         headline_only=headline_only)
+            for d in rules.decide_alerts("claim", new, earlier, past, min_conflict=min_conflict,
+                                         min_conflict_body=min_conflict,
+                                         min_opposing=min_opposing):
                 if d.kind == "contradiction":
                     alerts.append({"kind": d.kind, "article_id": rows[i]["article_id"],
                                    "contradicts": [rows[j]["article_id"] for j in d.contradicts]})
