@@ -231,7 +231,7 @@ def _build(
         id=str(raw_id),
         url=fields["url"],
         title=fields["title"],
-        text=text,
+        text=text if text and text.strip() else None,  # a blank text is no text: a headline
         html=html,
         outlet=fields["outlet"],
         published_at=published_at,

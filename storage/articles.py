@@ -124,7 +124,7 @@ class StoryReport(NamedTuple):
     related: float | None
     evidence: list[str] | None
     probabilities: dict[str, float] | None
-    has_body: bool  # judged from a text, not from a headline alone
+    has_body: bool  # judged from a text (a page's or a feed summary), not a headline alone
 
 
 def reports_to_decide(
@@ -139,7 +139,9 @@ def reports_to_decide(
             Article.id, Article.outlet_id, Article.title, Article.published_at,
             Article.discovered_at, StanceRecord.stance, StanceRecord.score,
             StanceRecord.related, StanceRecord.evidence, StanceRecord.probabilities,
-            func.coalesce(func.length(Article.text), 0) > 0,
+            # Feed items without a page, and archive items without a text, keep none: a NULL
+            # test reads no article text, where length() would read them all.
+            col(Article.text).is_not(None),
         )
         .outerjoin(StanceRecord, and_(
             col(StanceRecord.article_id) == col(Article.id), StanceRecord.claim_id == claim_id

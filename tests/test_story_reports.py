@@ -1,0 +1,41 @@
+"""What the alert decisions read of a story's reports: which were judged from a text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.archive import load_archive
+from storage.articles import reports_to_decide
+from storage.claims import watch_claim
+from storage.db import get_engine, init_db, session_scope
+from storage.models import Article, StanceRecord, Story
+
+
+def test_reports_say_whether_they_were_judged_from_a_text(tmp_path: Path) -> None:
+    # Contradictions from a text need a likelier conflict than those from a headline alone
+    # (analysis.alerts.MIN_CONFLICT_BODY): the decision must know which a report was.
+    engine = get_engine(f"sqlite:///{tmp_path / 'claimwatch.sqlite'}")
+    init_db(engine)
+    with session_scope(engine) as session:
+        claim, _ = watch_claim(session, "bridge", "Portvale approved the harbour bridge")
+        story = Story(claim_id=claim.id, title="Council approves the bridge")  # type: ignore[arg-type]
+        session.add(story)
+        session.flush()
+        for n, text in enumerate((None, "The council voted for the bridge on Monday.")):
+            article = Article(origin="replay", external_id=str(n), title="Bridge approved",
+                              text=text, story_id=story.id, status="decided")
+            session.add(article)
+            session.flush()
+            session.add(StanceRecord(article_id=article.id, claim_id=claim.id,  # type: ignore[arg-type]
+                                     stance="supports", score=0.9, related=0.9))
+        session.flush()
+        rows = reports_to_decide(session, story.id, -1, claim.id)  # type: ignore[arg-type]
+        assert sorted(r.has_body for r in rows) == [False, True]
+    engine.dispose()
+
+
+def test_a_blank_archive_text_is_read_as_a_headline_alone(tmp_path: Path) -> None:
+    archive = tmp_path / "items.jsonl"
+    archive.write_text('{"id": "1", "title": "Bridge approved", "text": "  \\n "}\n')
+    [item] = load_archive(archive)
+    assert item.text is None and item.title == "Bridge approved"
