@@ -230,7 +230,8 @@ def find_candidates(
 
 
 @lru_cache(maxsize=8)
-def _positions(names: tuple[str, ...]) -> tuple[int, ...]:
+def feature_positions(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Where the named features sit in `FEATURES` (and so in `match_features`' list)."""
     return tuple(FEATURES.index(name) for name in names)
 
 
@@ -245,9 +246,8 @@ class Decision:
 
     def probability(self, features: Sequence[float]) -> float:
         """`features` are all of `FEATURES`, in order; the decision reads its own."""
-        z = self.bias + math.fsum(
-            w * features[k] for k, w in zip(_positions(self.features), self.weights, strict=True)
-        )
+        read = feature_positions(self.features)
+        z = self.bias + math.fsum(w * features[k] for k, w in zip(read, self.weights, strict=True))
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
     def favours_related(self) -> bool:

@@ -30,6 +30,7 @@ from analysis.matching import (
     article_entities,
     article_kind,
     claim_from_headline,
+    feature_positions,
     find_candidates,
     key_entities,
     match_features,
@@ -112,7 +113,7 @@ def fit_decision(rows: list[Row], positives: int, log: Log, kind: str) -> dict[s
     """Logistic weights, and the threshold with the best F1 at `MIN_PRECISION` or above."""
     from sklearn.linear_model import LogisticRegression
 
-    read = [FEATURES.index(name) for name in KIND_FEATURES[kind]]
+    read = feature_positions(KIND_FEATURES[kind])
     X = np.array([[f[k] for k in read] for _, f, _ in rows])
     y = np.array([label for _, _, label in rows])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)

@@ -334,4 +334,3 @@ def swap_sides(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     out = values.copy()
     out[rows, 0], out[rows, 1] = values[rows, 1], values[rows, 0]
     return out
-

@@ -260,58 +260,53 @@ def train(fnc1_dir: Path, out_dir: Path, seed: int = SEED, log: Log = print) -> 
     """Train both stages, calibrate, tune, evaluate on the hold-out and write the model."""
     t0 = time.time()
     prep = prepare(fnc1_dir, seed, log)
-    pairs, X, y_rel, y_st = prep.pairs, prep.X, prep.y_rel, prep.y_st
-    tr_idx, ho_idx = prep.train_rows.tolist(), prep.holdout_rows.tolist()
-    idf, default_idf, avg_len, fx, bow = (prep.idf, prep.default_idf, prep.avg_len, prep.fx,
-                                          prep.bow)
+    pairs, X, y_rel, y_st, tr = prep.pairs, prep.X, prep.y_rel, prep.y_st, prep.train_rows
     oof = out_of_fold(prep, seed)
-    rel_t, st_t, bias, thr, inner = (oof.rel_temperature, oof.stance_temperature, oof.bias,
-                                     oof.threshold, oof.report)
-    log(f"out-of-fold: T_rel={rel_t} T_stance={st_t} bias={bias} thr={thr} "
-        f"FNC={inner['fnc_score']} F1={inner['f1_macro']} ({time.time() - t0:.0f}s)")
+    log(f"out-of-fold: T_rel={oof.rel_temperature} T_stance={oof.stance_temperature} "
+        f"bias={oof.bias} thr={oof.threshold} FNC={oof.report['fnc_score']} "
+        f"F1={oof.report['f1_macro']} ({time.time() - t0:.0f}s)")
 
     # Final fit on the whole training side.
-    tr = np.array(tr_idx)
     rel_m = _fit(X[tr], y_rel[tr], REL_PARAMS, seed)
     st_rows = tr[y_rel[tr] == 1]
     st_m = _fit(X[st_rows], y_st[st_rows], STANCE_PARAMS, seed, _stance_weights(y_st[st_rows]))
     meta: dict[str, Any] = {
         "format": 1,
         "features": [*FeatureExtractor.feature_names(), *(f"bow_{c}" for c in STANCE_NAMES)],
-        "default_idf": default_idf,
-        "avg_len": round(avg_len, 3),
-        "rel_temperature": rel_t,
-        "stance_temperature": st_t,
-        "rel_threshold": thr,
-        "class_bias": bias,
+        "default_idf": prep.default_idf,
+        "avg_len": round(prep.avg_len, 3),
+        "rel_temperature": oof.rel_temperature,
+        "stance_temperature": oof.stance_temperature,
+        "rel_threshold": oof.threshold,
+        "class_bias": oof.bias,
         "stance_toward_affirmative_claim": True,  # `features.swap_sides`
         "stance_classes": STANCE_NAMES,
         "headline_layer": HEADLINE_LAYER,
         "split": {
             "seed": seed,
             "holdout_frac": HOLDOUT_FRAC,
-            "train_rows": len(tr_idx),
-            "holdout_rows": len(ho_idx),
-            "holdout_fingerprint": split_fingerprint(pairs, ho_idx),
+            "train_rows": len(tr),
+            "holdout_rows": len(prep.holdout_rows),
+            "holdout_fingerprint": split_fingerprint(pairs, prep.holdout_rows.tolist()),
         },
         "params": {"relatedness": REL_PARAMS, "stance": STANCE_PARAMS,
                    "bow": {"min_groups": BOW_MIN_GROUPS, "C": BOW_C, "folds": BOW_FOLDS}},
-        "out_of_fold": {k: inner[k] for k in ("fnc_score", "f1_macro", "per_class")},
+        "out_of_fold": {k: oof.report[k] for k in ("fnc_score", "f1_macro", "per_class")},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "idf.json").write_text(
-        json.dumps(idf, sort_keys=True, separators=(",", ":")), encoding="utf-8"
+        json.dumps(prep.idf, sort_keys=True, separators=(",", ":")), encoding="utf-8"
     )
     (out_dir / "bow_vocab.json").write_text(
-        json.dumps(sorted(bow.vocab, key=bow.vocab.__getitem__)), encoding="utf-8"
+        json.dumps(sorted(prep.bow.vocab, key=prep.bow.vocab.__getitem__)), encoding="utf-8"
     )
     save_npz(out_dir / "trees.npz", {
         **rel_m.arrays("rel_"), **st_m.arrays("st_"),
-        "bow_coef": bow.coef.astype(np.float32), "bow_intercept": bow.intercept,
+        "bow_coef": prep.bow.coef.astype(np.float32), "bow_intercept": prep.bow.intercept,
     })
-    engine = StanceEngine(fx, rel_m, st_m, meta, bow)
-    ho = [pairs[i] for i in ho_idx]
-    rel_ho, p3_ho = engine.predict_arrays(X[np.array(ho_idx)])
+    engine = StanceEngine(prep.fx, rel_m, st_m, meta, prep.bow)
+    ho = [pairs[i] for i in prep.holdout_rows]
+    rel_ho, p3_ho = engine.predict_arrays(X[prep.holdout_rows])
     rep = report([p.stance for p in ho], engine.decide(rel_ho, p3_ho))
     meta["holdout"] = {k: rep[k] for k in ("fnc_score", "f1_macro", "per_class", "confusion")}
     meta["train_seconds"] = round(time.time() - t0, 1)
