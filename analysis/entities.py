@@ -5,12 +5,15 @@ recall on people, organisations and places with one spelling each. So entities a
 from capitalisation (with connectors such as "of" in "Bank of England"), normalised (ALL
 CAPS to title case, titles and possessives stripped) and merged by alias ("Musk" and
 "Elon Musk" are one entity, named by the longest form). Kinds are guessed from cues.
+In a Title Case or shouted sentence capitals mark nothing, so there the rest of the text
+says which words are names: those it capitalises mid-sentence (`bench/entities/run.py`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from analysis.lexicons import first_names, lexicon, places
@@ -104,6 +107,10 @@ _WORD_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w\u2019'&.-]*\w)?|\d[
 _POSSESSIVE_RE = re.compile(r"(?:['\u2019]s|s['\u2019])$")
 _OPEN_QUOTE_RE = re.compile(r"[\"\u201c\u2018\u00ab(\[:\u2014\u2013]\s*$")
 _ALLCAPS_SENTENCE_MIN = 4
+# Title Case: a capitalised function word, and this share of the longer words capitalised.
+_TITLE_CASE = 0.7
+# Or, with function words in lowercase, every one of at least this many longer words.
+_TITLE_CASE_MIN_WORDS = 5
 _MAX_NAME_WORDS = 8
 
 
@@ -157,19 +164,58 @@ def _word_spans(sentence: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _WORD_TOKEN_RE.finditer(sentence)]
 
 
-def _capitalised_midsentence(
-    sentences: list[str], all_spans: list[list[tuple[str, int, int]]]
-) -> set[str]:
-    """Lowercase forms of words seen capitalised away from a sentence start."""
+def _casing(spans: list[tuple[str, int, int]]) -> str:
+    """"upper" for a shouted sentence, "title" for a Title Case one, where capitals mark
+    every word and so no name; "sentence" otherwise.
+
+    Title Case shows in capitalised function words ("Is", "With", "Out") among mostly
+    capitalised words, or in every one of many longer words capitalised ("Apple Targeting
+    March for Apple Watch Launch"); a sentence naming people ("Elon Musk met Vladimir Putin
+    on Monday") has neither.
+    """
+    letters = [w for w, _, _ in spans if not w[:1].isdigit()]
+    if len(letters) >= _ALLCAPS_SENTENCE_MIN and (
+        sum(_is_allcaps(w) for w in letters) >= 0.7 * len(letters)
+    ):
+        return "upper"
+    rest = letters[1:]
+    longer = [w for w in rest if len(w) > 3]
+    if not longer:
+        return "sentence"
+    share = sum(_is_cap(w) for w in longer) / len(longer)
+    function_word = any(_is_cap(w) and not _is_allcaps(w) and w.lower() in STOPWORDS for w in rest)
+    if function_word:
+        return "title" if share >= _TITLE_CASE else "sentence"
+    content = [w for w in longer if w.lower() not in STOPWORDS]
+    every = len(content) >= _TITLE_CASE_MIN_WORDS and all(_is_cap(w) for w in content)
+    return "title" if every else "sentence"
+
+
+@dataclass(frozen=True)
+class _Casing:
+    """How the text's sentence-case sentences write words away from a sentence start:
+    lowercase forms of those seen capitalised there, and of every word seen there."""
+
+    midcaps: frozenset[str]
+    seen: frozenset[str]
+
+
+def _read_casing(
+    sentences: list[str], all_spans: list[list[tuple[str, int, int]]], casings: list[str]
+) -> _Casing:
+    midcaps: set[str] = set()
     seen: set[str] = set()
-    for s, spans in zip(sentences, all_spans, strict=True):
+    for s, spans, casing in zip(sentences, all_spans, casings, strict=True):
+        if casing != "sentence":
+            continue
         for i, (w, a, _b) in enumerate(spans):
-            if i == 0 or not _is_cap(w):
-                continue
-            if _OPEN_QUOTE_RE.search(s[max(0, a - 3) : a]):
-                continue
-            seen.add(_POSSESSIVE_RE.sub("", w).lower())
-    return seen
+            if i == 0 or _OPEN_QUOTE_RE.search(s[max(0, a - 3) : a]):
+                continue  # capitalised there whatever it is
+            low = _POSSESSIVE_RE.sub("", w).lower()
+            seen.add(low)
+            if _is_cap(w):
+                midcaps.add(low)
+    return _Casing(frozenset(midcaps), frozenset(seen))
 
 
 def _is_known_word(low: str) -> bool:
@@ -182,13 +228,53 @@ def _is_known_word(low: str) -> bool:
     )
 
 
-def _runs(sentence: str, spans: list[tuple[str, int, int]], midcaps: set[str]) -> list[_Raw]:
+def _caseless_runs(
+    sentence: str, spans: list[tuple[str, int, int]], casing: _Casing, style: str
+) -> list[_Raw]:
+    """Names in a Title Case or shouted sentence, where capitals say nothing.
+
+    A word the text's other sentences write is a name where they capitalise it mid-sentence
+    ("Bettman", not "plan"). A word they do not write is a name when it is a known one
+    (given names, places, organisations, outlets), an acronym, or the word after a lone
+    given name (its surname: "Christian Bale", not "Christian Bale Pulls"). A claim typed
+    alone in Title Case keeps only those, not "Spoke To Putin Before Posting".
+    """
+    out: list[_Raw] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if run:
+            words = _fix_case([_POSSESSIVE_RE.sub("", spans[k][0]) for k in run])
+            raw = _Raw(words=words, start=spans[run[0]][1], end=spans[run[-1]][2])
+            out.extend(_refine(raw, sentence, casing.midcaps))
+            run.clear()
+
+    for k, (w, a, _b) in enumerate(spans):
+        low = _POSSESSIVE_RE.sub("", w).lower()
+        if low in STOPWORDS or w[:1].isdigit():
+            name = False
+        elif low in casing.seen:
+            name = low in casing.midcaps
+        else:
+            given = spans[run[0]][0] if len(run) == 1 else ""
+            name = (
+                _is_known_word(low)
+                or (given.lower() in _FIRST_NAMES and not (style == "title" and given.isupper()))
+                or (style == "title" and _is_allcaps(w))
+                or (style == "upper" and low.strip(".") in _ACRONYMS)
+            )
+        if run and (not name or sentence[spans[run[-1]][2] : a] != " "):
+            close()
+        if name:
+            run.append(k)
+    close()
+    return out
+
+
+def _runs(
+    sentence: str, spans: list[tuple[str, int, int]], midcaps: Collection[str]
+) -> list[_Raw]:
     """Capitalised word runs of one sentence, split at punctuation, possessives, hyphens."""
-    letters = [w for w, _, _ in spans if not w[:1].isdigit()]
-    if len(letters) >= _ALLCAPS_SENTENCE_MIN and (
-        sum(_is_allcaps(w) for w in letters) >= 0.7 * len(letters)
-    ):
-        return []  # a shouted headline: capitalisation says nothing
     out: list[_Raw] = []
     i, n = 0, len(spans)
     while i < n:
@@ -282,7 +368,7 @@ def _is_caps_place(word: str) -> bool:
     return _is_allcaps(word) and word.lower() in _PLACE_WORDS
 
 
-def _refine(raw: _Raw, sentence: str, midcaps: set[str]) -> list[_Raw]:
+def _refine(raw: _Raw, sentence: str, midcaps: Collection[str]) -> list[_Raw]:
     """Drop unsupported sentence-initial words, strip titles, split place prefixes."""
     words = list(raw.words)
     start = raw.start
@@ -513,15 +599,18 @@ def analyse_entities(text: str) -> EntityIndex:
     """Find entities and their mentions in `text`, sentence by sentence."""
     sentences = split_sentences(text)
     all_spans = [_word_spans(s) for s in sentences]
-    midcaps = _capitalised_midsentence(sentences, all_spans)
+    styles = [_casing(spans) for spans in all_spans]
+    casing = _read_casing(sentences, all_spans, styles)
     per_sentence: list[list[_Raw]] = []
     counts: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = defaultdict(Counter)
     person_votes: Counter[str] = Counter()
     org_votes: Counter[str] = Counter()
-    for s, spans in zip(sentences, all_spans, strict=True):
+    for s, spans, style in zip(sentences, all_spans, styles, strict=True):
         raws = []
-        for r in _runs(s, spans, midcaps):
+        found = (_runs(s, spans, casing.midcaps) if style == "sentence"
+                 else _caseless_runs(s, spans, casing, style))
+        for r in found:
             words = _fix_case(r.words)
             name = " ".join(words)
             low = name.lower()

@@ -20,16 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from analysis.matching import key_entities
 from analysis.stance.engine import MODEL_DIR
 from analysis.stance.fnc import RELATED, claim_disjoint_split, headline_groups, read_fnc1_dir
 
 FNC_TO_STANCE = {"agree": "supports", "disagree": "refutes", "discuss": "discusses"}
+_CAPITALISED_RE = re.compile(r"\b[A-Z][\w'-]*")
 
 
 @dataclass
@@ -60,12 +63,16 @@ def side_of(key: str) -> str:
 def fnc_claim_stream(
     fnc1_dir: Path, *, side: str = "eval", claims: int = 40, unrelated: int = 160,
     per_claim: int = 12, seed: int = 3, titled: float = 0.0, defined: float = 1.0,
+    near_misses: float = 0.0,
 ) -> Stream:
     """Operator claims from held-out FNC-1 stories, bodies in random order.
 
     Bodies come without titles, except a `titled` share that gets a headline of its own
     story that agrees with or discusses it (FNC-1 does not say which headline was the
     body's own); only a `defined` share of the chosen stories is given as operator claims.
+    Up to a `near_misses` share of the unrelated bodies are near misses: of other stories,
+    but naming someone a chosen claim is about (another story about Putin), the reports a
+    matcher most easily lets in.
     """
     pairs = read_fnc1_dir(fnc1_dir)
     meta = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))["split"]
@@ -114,6 +121,10 @@ def fnc_claim_stream(
     others = sorted(
         (b for b in bodies if story_of_body.get(b) not in chosen), key=lambda b: rng.random()
     )
+    names = {key.split()[-1] for h in chosen.values() for key in key_entities(h)}
+    near = [b for b in others if names & _capitalised(bodies[b])][: int(near_misses * unrelated)]
+    picked = set(near)
+    others = near + [b for b in others if b not in picked]
     for body_id in others[:unrelated]:
         item_id = f"unrelated-b{body_id}"
         item = {"id": item_id, "text": bodies[body_id]}
@@ -128,6 +139,11 @@ def fnc_claim_stream(
     for k, item in enumerate(stream.items):
         item["published_at"] = (start + timedelta(minutes=37 * k)).isoformat()
     return stream
+
+
+def _capitalised(text: str) -> set[str]:
+    """Lowercase forms of the words `text` writes with a capital."""
+    return {w.lower() for w in _CAPITALISED_RE.findall(text)}
 
 
 def emergent_headline_stream(emergent_file: Path, *, side: str = "eval", seed: int = 5) -> Stream:

@@ -59,8 +59,24 @@ def test_key_entities_are_who_the_sentence_is_about() -> None:
         "elon musk",
         "vladimir putin",
     }
-    # A Title Case headline's capitalised run is no entity the body confirms.
-    assert article_entities("Musk Meets Putin At Dawn", body).headline == set()
+    # In a Title Case headline the body tells names ("Musk") from words ("Meets", "Dawn").
+    assert article_entities("Musk Meets Putin At Dawn", body).headline == {
+        "elon musk",
+        "vladimir putin",
+    }
+
+
+def test_title_case_and_capitals_keep_names_not_every_capitalised_word() -> None:
+    # Typed alone: known given names and the surname after them, acronyms in Title Case.
+    claim = "Maria Lopez Resigns From FIFA After Audit Of Youth Fund"
+    assert key_entities(claim) == {"maria lopez", "fifa"}
+    assert key_entities(claim.upper()) == {"maria lopez", "fifa"}
+    # With a text, the text shows how each word is written mid-sentence.
+    body = "The league had no expansion plan, said Ortega. The audit found that."
+    assert key_entities(f"League Expansion Plan Is Fiction, Says Ortega\n{body}") == {"ortega"}
+    assert key_entities(f"LEAGUE EXPANSION PLAN IS FICTION, SAYS ORTEGA\n{body}") == {"ortega"}
+    # A sentence naming several people is not Title Case.
+    assert key_entities("Elon Musk met Vladimir Putin on Monday") == {"elon musk", "vladimir putin"}
 
 
 def test_surnames_cover_full_names_and_one_detail_in_three_may_miss() -> None:

@@ -32,6 +32,27 @@ def test_replay_with_operator_claim_on_postgres(tmp_path: Path, postgres_url: st
     assert_seeds_story(load_report(report), claim_id=OPERATOR_CLAIM["id"])
 
 
+def _every_word_capitalised(headline: str) -> str:
+    return " ".join(w[:1].upper() + w[1:] for w in headline.split(" "))
+
+
+@pytest.mark.parametrize("rewrite", [_every_word_capitalised, str.upper], ids=["title", "upper"])
+def test_headlines_in_title_case_or_capitals(tmp_path: Path, sqlite_env, rewrite) -> None:
+    """Feeds print headlines in Title Case or capitals: the story, its stances, sources and
+    alerts are the same."""
+    manifest = json.loads((SEEDS / "manifest.json").read_text())
+    archive = tmp_path / "stream.jsonl"
+    archive.write_text("\n".join(
+        json.dumps({"id": a["id"], "title": rewrite(a["title"]), "outlet": a["outlet"],
+                    "published_at": a["published_at"], "text": (SEEDS / a["file"]).read_text()})
+        for a in manifest["articles"]
+    ))
+    report = tmp_path / "report.json"
+    run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
+    check_report(report)
+    assert_seeds_story(load_report(report))
+
+
 def test_replay_twice_adds_nothing(tmp_path: Path, sqlite_env) -> None:
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     run_cli(["replay", str(SEEDS), "--report", str(first)], sqlite_env, tmp_path)

@@ -9,7 +9,7 @@ The shipped headline model learns from both sides' rumours, so the `eval` stream
 replayed with one fitted here on the `fit` side alone (`CLAIMWATCH_STANCE_MODEL_DIR`).
 
 Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
-       [--side fit|eval] [--case as-is|upper|title]
+       [--side fit|eval] [--case as-is|upper|title] [--titled]
 """
 
 from __future__ import annotations
@@ -83,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="fit: the side the matcher and alert threshold were tuned on")
     ap.add_argument("--case", default="as-is", choices=tuple(CASES),
                     help="rewrite every headline in capitals or Title Case, as some feeds do")
+    ap.add_argument("--titled", action="store_true",
+                    help="give the claim stream's bodies a headline of their story, as articles "
+                         "fetched from a feed have, and make half its unrelated bodies near "
+                         "misses (naming someone a claim is about)")
     args = ap.parse_args(argv)
+    titled = {"titled": 1.0, "near_misses": 0.5} if args.titled else {}
     streams = [
-        fnc_claim_stream(args.shared / "fnc1", side=args.side),
+        fnc_claim_stream(args.shared / "fnc1", side=args.side, **titled),
         emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl", side=args.side),
     ]
     streams = [s for s in streams if not args.only or s.name == args.only]
