@@ -164,7 +164,7 @@ def _word_spans(sentence: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _WORD_TOKEN_RE.finditer(sentence)]
 
 
-def _casing(spans: list[tuple[str, int, int]]) -> str:
+def _sentence_style(spans: list[tuple[str, int, int]]) -> str:
     """"upper" for a shouted sentence, "title" for a Title Case one, where capitals mark
     every word and so no name; "sentence" otherwise.
 
@@ -201,12 +201,12 @@ class _Casing:
 
 
 def _read_casing(
-    sentences: list[str], all_spans: list[list[tuple[str, int, int]]], casings: list[str]
+    sentences: list[str], all_spans: list[list[tuple[str, int, int]]], styles: list[str]
 ) -> _Casing:
     midcaps: set[str] = set()
     seen: set[str] = set()
-    for s, spans, casing in zip(sentences, all_spans, casings, strict=True):
-        if casing != "sentence":
+    for s, spans, style in zip(sentences, all_spans, styles, strict=True):
+        if style != "sentence":
             continue
         for i, (w, a, _b) in enumerate(spans):
             if i == 0 or _OPEN_QUOTE_RE.search(s[max(0, a - 3) : a]):
@@ -599,7 +599,7 @@ def analyse_entities(text: str) -> EntityIndex:
     """Find entities and their mentions in `text`, sentence by sentence."""
     sentences = split_sentences(text)
     all_spans = [_word_spans(s) for s in sentences]
-    styles = [_casing(spans) for spans in all_spans]
+    styles = [_sentence_style(spans) for spans in all_spans]
     casing = _read_casing(sentences, all_spans, styles)
     per_sentence: list[list[_Raw]] = []
     counts: Counter[str] = Counter()
