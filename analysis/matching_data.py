@@ -121,10 +121,12 @@ def fnc_claim_stream(
     others = sorted(
         (b for b in bodies if story_of_body.get(b) not in chosen), key=lambda b: rng.random()
     )
-    names = {key.split()[-1] for h in chosen.values() for key in key_entities(h)}
-    near = [b for b in others if names & _capitalised(bodies[b])][: int(near_misses * unrelated)]
-    picked = set(near)
-    others = near + [b for b in others if b not in picked]
+    if near_misses:
+        names = {key.split()[-1] for h in chosen.values() for key in key_entities(h)}
+        near = [b for b in others if names & _capitalised(bodies[b])]
+        near = near[: int(near_misses * unrelated)]
+        picked = set(near)
+        others = near + [b for b in others if b not in picked]
     for body_id in others[:unrelated]:
         item_id = f"unrelated-b{body_id}"
         item = {"id": item_id, "text": bodies[body_id]}
