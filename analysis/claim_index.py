@@ -85,3 +85,10 @@ class ClaimIndex:
         vector = self.vector(query) if isinstance(query, str) else query
         claim = self._vectors.get(claim_id, {})
         return math.fsum(v * claim.get(s, 0.0) for s, v in vector.items())
+
+    def share(self, query: str | Vector, claim_id: int) -> float:
+        """How much of the claim's weight lies on stems the query uses: 1.0 when the article
+        uses every word of the claim, whatever else it says."""
+        vector = self.vector(query) if isinstance(query, str) else query
+        claim = self._vectors.get(claim_id, {})
+        return math.fsum(v * v for s, v in claim.items() if s in vector)

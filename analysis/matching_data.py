@@ -5,7 +5,8 @@ development benchmark judges on it), split by claim so no claim is on both sides
 
 - **claim streams** from FNC-1 training data: operator claims are headlines of the stance
   model's claim-disjoint hold-out groups (claims and stories the stance model never saw);
-  the items are bodies without titles, those related to a chosen claim and many unrelated;
+  the items are bodies without titles, those related to a chosen claim and many unrelated
+  (or bodies with a headline of their story, and streams of a desk watching two claims);
 - **headline streams** from Emergent's development rumours: operator claims are the
   rumours as journalists worded them; the items are headline-only feed items (headline,
   outlet, URL, time seen), in the order they appeared; a quarter of the rumours are left
@@ -102,6 +103,16 @@ def fnc_claim_stream(
         for body_id, label in labels.items():
             if label != "disagree":
                 titles[body_id].append(headline)
+    # Most unrelated bodies' stories lie outside this side's held-out pairs: their stories
+    # and headlines come from the rest of FNC-1, so that two unrelated reports of one event
+    # count as one story and titled streams hold unrelated titled articles.
+    other_titles: dict[str, list[str]] = defaultdict(list)
+    other_story: dict[str, int] = {}
+    for p in pairs:
+        if p.stance in RELATED and p.body_id in bodies and p.headline not in related:
+            other_story.setdefault(p.body_id, groups[p.headline])
+            if p.stance != "disagree":
+                other_titles[p.body_id].append(p.headline)
     for n, headline in enumerate(chosen.values()):
         cid = f"fnc-{side}-{n:03d}"
         is_defined = rng.random() < defined
@@ -130,16 +141,27 @@ def fnc_claim_stream(
     for body_id in others[:unrelated]:
         item_id = f"unrelated-b{body_id}"
         item = {"id": item_id, "text": bodies[body_id]}
-        if titles[body_id] and rng.random() < titled:
-            item["title"] = rng.choice(sorted(titles[body_id]))
+        pool = titles[body_id] or (other_titles[body_id] if titled else [])
+        if pool and rng.random() < titled:
+            item["title"] = rng.choice(sorted(pool))
         stream.items.append(item)
         stream.gold_claim[item_id] = None
-        story = story_of_body.get(body_id)
+        story = story_of_body.get(body_id, other_story.get(body_id))
         stream.gold_story[item_id] = f"story-{story}" if story is not None else item_id
     rng.shuffle(stream.items)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     for k, item in enumerate(stream.items):
         item["published_at"] = (start + timedelta(minutes=37 * k)).isoformat()
+    return stream
+
+
+def few_claims_stream(fnc1_dir: Path, *, side: str = "eval", seed: int = 20) -> Stream:
+    """A desk watching two claims: titled reports of their stories among 60 unrelated
+    titled articles, each naming someone the claims are about. With so few claims open,
+    every such article finds a claim to rank first."""
+    stream = fnc_claim_stream(fnc1_dir, side=side, claims=2, unrelated=60, seed=seed,
+                              titled=1.0, near_misses=1.0)
+    stream.name = f"fnc-few-claims-{side}-{seed}"
     return stream
 
 

@@ -86,3 +86,24 @@ def test_training_reproduces_the_shipped_model(
     done = claimwatch(*command, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text()) == json.loads(shipped.read_text())
+
+
+@pytest.mark.skipif(not (SHARED / "fnc1").exists(),
+                    reason=f"needs FNC-1 training data at {SHARED / 'fnc1'}")
+def test_development_streams_know_which_unrelated_reports_are_one_story() -> None:
+    from analysis.matching_data import few_claims_stream, fnc_claim_stream
+
+    titled = fnc_claim_stream(SHARED / "fnc1", side="fit", titled=1.0, near_misses=0.5)
+    unrelated = [i for i in titled.items if titled.gold_claim[i["id"]] is None]
+    stories = [titled.gold_story[i["id"]] for i in unrelated]
+    # Unrelated bodies come from fewer stories than there are bodies, and each names its
+    # story, so two reports of one event joining each other is right, not a false match.
+    assert all(s.startswith("story-") for s in stories)
+    assert len(set(stories)) < len(stories)
+    # A titled stream's unrelated articles carry headlines too, as fetched articles do.
+    assert sum(1 for i in unrelated if i.get("title")) > 0.9 * len(unrelated)
+    # A body stream's items stay bodies alone.
+    plain = fnc_claim_stream(SHARED / "fnc1", side="fit", near_misses=0.5)
+    assert not any(i.get("title") for i in plain.items)
+    few = few_claims_stream(SHARED / "fnc1", side="fit", seed=10)
+    assert len(few.claims) == 2 and all(i.get("title") for i in few.items)

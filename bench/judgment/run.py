@@ -8,8 +8,11 @@ wall time over items, start-up included). The streams are the `eval` side of
 The shipped headline model learns from both sides' rumours, so the `eval` streams are
 replayed with one fitted here on the `fit` side alone (`CLAIMWATCH_STANCE_MODEL_DIR`).
 
+`--few-claims` replays instead twelve streams of a desk watching two claims, whose
+unrelated articles all name someone the claims are about, and prints their mean.
+
 Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
-       [--side fit|eval] [--case as-is|upper|title] [--titled]
+       [--side fit|eval] [--case as-is|upper|title] [--titled | --few-claims]
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ from score import score  # noqa: E402
 from analysis.matching_data import (  # noqa: E402
     Stream,
     emergent_headline_stream,
+    few_claims_stream,
     fnc_claim_stream,
 )
 from analysis.stance.engine import MODEL_DIR  # noqa: E402
 
+FEW_CLAIMS_SEEDS = range(20, 32)
 CASES: dict[str, Callable[[str], str]] = {
     "as-is": lambda headline: headline, "upper": str.upper, "title": str.title,
 }
@@ -87,12 +92,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="give the claim stream's bodies a headline of their story, as articles "
                          "fetched from a feed have, and make half its unrelated bodies near "
                          "misses (naming someone a claim is about)")
+    ap.add_argument("--few-claims", action="store_true",
+                    help="twelve streams of two claims each, among articles naming their people")
     args = ap.parse_args(argv)
     titled = {"titled": 1.0, "near_misses": 0.5} if args.titled else {}
-    streams = [
-        fnc_claim_stream(args.shared / "fnc1", side=args.side, **titled),
-        emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl", side=args.side),
-    ]
+    if args.few_claims:
+        streams = [few_claims_stream(args.shared / "fnc1", side=args.side, seed=s)
+                   for s in FEW_CLAIMS_SEEDS]
+    else:
+        streams = [
+            fnc_claim_stream(args.shared / "fnc1", side=args.side, **titled),
+            emergent_headline_stream(args.shared / "emergent" / "emergent_dev.jsonl",
+                                     side=args.side),
+        ]
     streams = [s for s in streams if not args.only or s.name == args.only]
     for stream in streams:
         for item in stream.items:
@@ -106,15 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     for stream in streams:
         report, elapsed = replay(stream, folder, model)
         m = score(report, stream.gold_claim, stream.gold_stance, stream.gold_story)
-        rows.append(
-            f"{stream.name:<16} {len(stream.items):>5} {len(stream.claims):>6} "
-            f"{m['match_p']:>8.3f} {m['match_r']:>6.3f} {m['match_f1']:>6.3f} "
-            f"{m['stance_f1']:>9.3f} {m['alerts']:>6} {m['alert_p']:>8.3f} {m['alert_r']:>6.3f} "
-            f"{1000 * elapsed / max(1, len(stream.items)):>8.1f}"
-        )
+        m.update(name=stream.name, items=len(stream.items), claims=len(stream.claims),
+                 ms=1000 * elapsed / max(1, len(stream.items)))
+        rows.append(m)
         print(f"{stream.name}: {json.dumps(m)}", file=sys.stderr)
+    if args.few_claims:
+        rows = [{key: ("fnc-few-claims" if key == "name" else
+                       sum(r[key] for r in rows) / len(rows))
+                 for key in rows[0] if key != "predicted_stances"}]
     print(header)
-    print("\n".join(rows))
+    print("\n".join(
+        f"{m['name']:<16} {m['items']:>5.0f} {m['claims']:>6.0f} "
+        f"{m['match_p']:>8.3f} {m['match_r']:>6.3f} {m['match_f1']:>6.3f} "
+        f"{m['stance_f1']:>9.3f} {m['alerts']:>6.0f} {m['alert_p']:>8.3f} {m['alert_r']:>6.3f} "
+        f"{m['ms']:>8.1f}"
+        for m in rows
+    ))
     return 0
 
 
