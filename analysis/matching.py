@@ -173,8 +173,9 @@ FEATURES: tuple[str, ...] = (
 #   the same way (body streams' matching F1 0.88 -> 0.85 with it).
 # - An article with a headline and a body reads no ranks either: with one or two claims
 #   open, every article that shares a word with one ranks it first, and another story
-#   about the claim's people got in (streams with two claims, `--few-claims`: F1 0.85
-#   with ranks, 0.90 without; with many claims 0.89 and 0.88).
+#   about the claim's people got in (streams with two claims, `--few-claims`: F1 0.83
+#   with ranks, 0.89 without, before such streams joined the training; with many claims,
+#   `--titled`, 0.89 and 0.88).
 # - A headline alone keeps them (Emergent streams' F1 0.92 with, 0.86 without).
 RANK_FEATURES = ("top_cosine", "cosine_margin")
 KIND_FEATURES: dict[str, tuple[str, ...]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 STANCES = ("supports", "refutes", "discusses")
@@ -25,11 +26,45 @@ def macro_f1(pairs: list[tuple[str, str]], labels: tuple[str, ...] = STANCES) ->
     return sum(f1s) / len(f1s)
 
 
-def score(report: dict[str, Any], gold_claim: dict[str, str | None],
-          gold_stance: dict[str, str],
-          gold_story: dict[str, str] | None = None) -> dict[str, float]:
-    """Matching P/R/F1 (an item matched to its operator claim), stance macro-F1 on rightly
-    matched items, and contradiction alerts' precision and recall.
+@dataclass
+class Tally:
+    """The counts behind the scores, which add up over several streams."""
+
+    match_tp: int = 0
+    match_fp: int = 0
+    match_fn: int = 0
+    stance_pairs: list[tuple[str, str]] = field(default_factory=list)  # (gold, predicted)
+    alerts_right: int = 0
+    alerts_wrong: int = 0
+    conflicted: int = 0  # defined claims whose reports conflict
+    alerted: int = 0  # of those, the ones that got a right alert
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            self.match_tp + other.match_tp, self.match_fp + other.match_fp,
+            self.match_fn + other.match_fn, self.stance_pairs + other.stance_pairs,
+            self.alerts_right + other.alerts_right, self.alerts_wrong + other.alerts_wrong,
+            self.conflicted + other.conflicted, self.alerted + other.alerted,
+        )
+
+    def scores(self) -> dict[str, Any]:
+        p, r, f1 = _prf(self.match_tp, self.match_fp, self.match_fn)
+        raised = self.alerts_right + self.alerts_wrong
+        return {
+            "match_p": p, "match_r": r, "match_f1": f1,
+            "stance_f1": macro_f1(self.stance_pairs),
+            "stance_n": len(self.stance_pairs),
+            "alert_p": self.alerts_right / raised if raised else 0.0,
+            "alert_r": self.alerted / self.conflicted if self.conflicted else 0.0,
+            "alerts": raised, "alerts_right": self.alerts_right, "conflicted": self.conflicted,
+            "predicted_stances": dict(Counter(s for _, s in self.stance_pairs)),
+        }
+
+
+def tally(report: dict[str, Any], gold_claim: dict[str, str | None],
+          gold_stance: dict[str, str], gold_story: dict[str, str] | None = None) -> Tally:
+    """Matching (an item matched to its operator claim), stance on rightly matched items,
+    and contradiction alerts, counted.
 
     An alert is right when its report and at least one report it contradicts report the
     same event (`gold_story`; the defined claim where there is no story key) and took
@@ -40,18 +75,17 @@ def score(report: dict[str, Any], gold_claim: dict[str, str | None],
     event = {k: (gold_story or {}).get(k) or c for k, c in gold_claim.items()}
     claims = {c for c in gold_claim.values() if c}
     predicted = {a["id"]: a for a in report["articles"]}
-    tp = fp = fn = 0
-    stance_pairs = []
+    t = Tally()
     for item_id, gold in gold_claim.items():
         got = predicted.get(item_id, {}).get("claim_id")
         got = got if got in claims else None
         if got is not None and got == gold:
-            tp += 1
-            stance_pairs.append((gold_stance[item_id], predicted[item_id].get("stance") or ""))
+            t.match_tp += 1
+            t.stance_pairs.append((gold_stance[item_id],
+                                   predicted[item_id].get("stance") or ""))
         else:
-            fp += got is not None
-            fn += gold is not None
-    p, r, f1 = _prf(tp, fp, fn)
+            t.match_fp += got is not None
+            t.match_fn += gold is not None
     conflicted: set[str] = set()
     seen: dict[str, set[str]] = {}
     ordered = sorted(
@@ -63,7 +97,6 @@ def score(report: dict[str, Any], gold_claim: dict[str, str | None],
         if stance in SIDES and SIDES[stance] in seen.get(claim, set()):  # type: ignore[arg-type]
             conflicted.add(claim)  # type: ignore[arg-type]
         seen.setdefault(claim, set()).add(stance)  # type: ignore[arg-type]
-    right = wrong = 0
     alerted: set[str] = set()
     for alert in report["alerts"]:
         if alert["kind"] != "contradiction":
@@ -73,17 +106,17 @@ def score(report: dict[str, Any], gold_claim: dict[str, str | None],
             event.get(o) == story and gold_stance.get(o) == SIDES[stance]  # type: ignore[index]
             for o in alert["contradicts"]
         )
-        right += ok
-        wrong += not ok
+        t.alerts_right += ok
+        t.alerts_wrong += not ok
         if ok and gold_claim.get(alert["article_id"]):
             alerted.add(gold_claim[alert["article_id"]])  # type: ignore[arg-type]
-    raised = right + wrong
-    return {
-        "match_p": p, "match_r": r, "match_f1": f1,
-        "stance_f1": macro_f1(stance_pairs),
-        "stance_n": len(stance_pairs),
-        "alert_p": right / raised if raised else 0.0,
-        "alert_r": len(alerted & conflicted) / len(conflicted) if conflicted else 0.0,
-        "alerts": raised, "alerts_right": right, "conflicted": len(conflicted),
-        "predicted_stances": dict(Counter(s for _, s in stance_pairs)),  # type: ignore[dict-item]
-    }
+    t.conflicted, t.alerted = len(conflicted), len(alerted & conflicted)
+    return t
+
+
+def score(report: dict[str, Any], gold_claim: dict[str, str | None],
+          gold_stance: dict[str, str],
+          gold_story: dict[str, str] | None = None) -> dict[str, Any]:
+    """Matching P/R/F1, stance macro-F1 on rightly matched items, and contradiction
+    alerts' precision and recall (see `tally`)."""
+    return tally(report, gold_claim, gold_stance, gold_story).scores()
