@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--side", default="eval", choices=("eval", "fit"),
                     help="fit: the side the matcher and alert threshold were tuned on")
     ap.add_argument("--case", default="as-is", choices=tuple(CASES),
-                    help="rewrite every headline in capitals or Title Case, as some feeds do")
+                    help="rewrite every headline and claim in capitals or Title Case, as some "
+                         "feeds print headlines")
     ap.add_argument("--titled", action="store_true",
                     help="give the claim stream's bodies a headline of their story, as articles "
                          "fetched from a feed have, and make half its unrelated bodies near "
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     groups = {name: g for name, g in groups.items() if not args.only or name == args.only}
     for stream in (s for g in groups.values() for s in g):
+        for claim in stream.claims:  # operators paste claims from such headlines too
+            claim["text"] = CASES[args.case](claim["text"])
         for item in stream.items:
             if item.get("title"):
                 item["title"] = CASES[args.case](item["title"])
