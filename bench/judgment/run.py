@@ -126,15 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     model = fit_side_model(args.shared, folder) if args.side == "eval" else None
     rows = []
     for name, streams in groups.items():
-        total, items, claims, elapsed = Tally(), 0, 0, 0.0
+        total, elapsed = Tally(), 0.0
         for n, stream in enumerate(streams):
             stream.name = f"{name}-{args.side}-{n}"
             report, seconds = replay(stream, folder, model)
             counts = tally(report, stream.gold_claim, stream.gold_stance, stream.gold_story)
             print(f"{stream.name}: {json.dumps(counts.scores())}", file=sys.stderr)
-            total += counts
-            items, claims, elapsed = items + len(stream.items), claims + len(stream.claims), \
-                elapsed + seconds
+            total, elapsed = total + counts, elapsed + seconds
+        items = sum(len(s.items) for s in streams)
+        claims = sum(len(s.claims) for s in streams)
         m = total.scores()
         rows.append(
             f"{name:<16} {len(streams):>7} {items:>5} {claims:>6} "
