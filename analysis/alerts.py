@@ -13,6 +13,8 @@ Pure decisions over plain values. The rules, in newsroom terms:
   raises nothing. Storm control: once a side has been alerted after the other side's
   latest report, more reports repeating that side stay quiet unless they bring a primary
   source the story has not seen.
+  A story opened by a text without a headline has the text's opening lines for a claim,
+  which state several things at once: nothing contradicts it.
 - ``new_source``: a report of a known story cites, for the claim itself, a primary source
   not seen before in it. A source counts for the claim when the headline or the sentence
   that cites it names who the claim is about; a diplomat's insult or a side story's
@@ -100,8 +102,12 @@ def decide_alerts(
     min_conflict: float = MIN_CONFLICT,
     min_conflict_body: float = MIN_CONFLICT_BODY,
     min_opposing: float = MIN_OPPOSING_SCORE,
+    stated: bool = True,
 ) -> list[AlertDecision]:
-    """Decide the alerts for `new`; `earlier` are the story's reports in publication order."""
+    """Decide the alerts for `new`; `earlier` are the story's reports in publication order.
+
+    A story opened from a text without a headline has the text's opening lines for a claim
+    (`stated` False): a lead states several things, so no report contradicts it."""
     if not earlier:
         return [AlertDecision("new_story", f"New story: {claim}", evidence=_evidence(new, 1))]
     if new.stance is Stance.UNRELATED:
@@ -111,7 +117,7 @@ def decide_alerts(
     decisions = []
     needed = min_conflict if new.headline_only else min_conflict_body
     contradiction = _contradiction(claim, new, earlier, past_alerts, fresh_sources, needed,
-                                   min_opposing)
+                                   min_opposing) if stated else None
     if contradiction is not None:
         decisions.append(contradiction)
     if fresh_sources:

@@ -27,6 +27,7 @@ class ArticleReading:
     kind: str  # see `analysis.matching.article_kind`
     sources: list[CitedSource]
     own_claim: str  # the claim a story opened by this article would have
+    own_claim_origin: str  # "headline", or "lead" when the article has none: its opening
     own_claim_keys: list[str]  # who that claim is about
 
 
@@ -43,5 +44,6 @@ def read_article(title: str, text: str, outlet: str | None) -> ArticleReading:
             body, title=title, outlet=outlet, entities=article_index(title, body)
         ),
         own_claim=own_claim,
+        own_claim_origin="headline" if claim_from_headline(title) else "lead",
         own_claim_keys=sorted(key_entities(f"{own_claim}\n{body}")),
     )

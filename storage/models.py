@@ -165,12 +165,13 @@ class ArticleRevision(SQLModel, table=True):
 
 
 class Claim(SQLModel, table=True):
-    """A proposition being tracked: an operator's, or the headline of a story's first article."""
+    """A proposition being tracked: an operator's, or the headline of a story's first article
+    (or, for an article without one, the opening of its text)."""
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, unique=True)
     text: str
-    origin: str = "operator"  # operator, headline
+    origin: str = "operator"  # operator, headline, lead (a text's opening: no contradictions)
     # Lower-case names of who the claim is about; an article must name them to match.
     entity_keys: list[str] = json_column()
     created_at: datetime = Field(default_factory=utcnow)

@@ -83,7 +83,8 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
     for i in range(position[article.id], len(reports)):  # type: ignore[index]
         new = reports[i]
         before = [a for a in past if position.get(a.article_id, len(reports)) < i]
-        for decision in decide(claim.text, new, reports[:i], before):
+        for decision in decide(claim.text, new, reports[:i], before,
+                               stated=claim.origin != "lead"):
             key = f"{decision.kind}:{story.id}:{new.article_id}:{claim.id}"
             if key in raised or (
                 decision.kind == "new_story" and any(a.kind == "new_story" for a in past)

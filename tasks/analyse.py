@@ -36,6 +36,7 @@ class _Reading:
     match: Match | None
     claim_text: str
     claim_keys: list[str]  # who a new story's claim is about; empty when it matched
+    claim_origin: str  # where a new story's claim comes from (see `Claim.origin`)
     judgment: StanceJudgment
     claims_seen: int  # the newest claim the decision considered
 
@@ -87,6 +88,7 @@ class _Reader:
             match=match,
             claim_text=claim_text,
             claim_keys=claim_keys,
+            claim_origin=self.article.own_claim_origin,
             judgment=self.judge(claim_text),
             claims_seen=index.newest,
         )
@@ -159,7 +161,8 @@ def _story_for(
             return story
         claim_id = reading.match.claim_id
     else:
-        claim = Claim(text=reading.claim_text, origin="headline", entity_keys=reading.claim_keys)
+        claim = Claim(text=reading.claim_text, origin=reading.claim_origin,
+                      entity_keys=reading.claim_keys)
         session.add(claim)
         session.flush()
         claim_id = claim.id  # type: ignore[assignment]

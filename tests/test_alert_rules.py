@@ -39,6 +39,14 @@ def test_denial_after_reports_is_a_contradiction_with_evidence_from_both_sides()
     assert "refutes" in decision.summary and "Outlet 2" in decision.summary
 
 
+def test_a_claim_that_is_a_texts_opening_lines_is_contradicted_by_nothing() -> None:
+    # A story opened by a text without a headline: its claim is the text's opening lines.
+    earlier = [report(1, Stance.SUPPORTS, headline_only=False)]
+    new = report(2, Stance.REFUTES, {"B"}, headline_only=False)
+    assert kinds(decide_alerts(CLAIM, new, earlier, [])) == ["contradiction", "new_source"]
+    assert kinds(decide_alerts(CLAIM, new, earlier, [], stated=False)) == ["new_source"]
+
+
 def test_agreeing_and_discussing_reports_raise_no_contradiction() -> None:
     earlier = [report(1, Stance.SUPPORTS, {"A"})]
     assert decide_alerts(CLAIM, report(2, Stance.SUPPORTS, {"A"}), earlier, []) == []

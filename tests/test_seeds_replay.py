@@ -114,3 +114,31 @@ def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> Non
     assert not [
         a for a in data["alerts"] if a["story_id"] == story_id and a["article_id"] not in SEED_IDS
     ]
+
+
+def test_texts_without_headlines_form_a_story_around_their_opening(
+    tmp_path: Path, sqlite_env
+) -> None:
+    """Items that carry only a text: the story's claim is the first one's opening lines,
+    stored as a `lead`, which no report contradicts."""
+    import sqlite3
+
+    manifest = json.loads((SEEDS / "manifest.json").read_text())
+    archive = tmp_path / "stream.jsonl"
+    archive.write_text("\n".join(
+        json.dumps({"id": a["id"], "outlet": a["outlet"], "published_at": a["published_at"],
+                    "text": (SEEDS / a["file"]).read_text()})
+        for a in manifest["articles"]
+    ))
+    report = tmp_path / "report.json"
+    run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
+    data = load_report(report)
+    first = next(a for a in data["articles"] if a["id"] == "002")
+    story = next(s for s in data["stories"] if s["id"] == first["story_id"])
+    opening = next((SEEDS / a["file"]).read_text() for a in manifest["articles"]
+                   if a["id"] == "002")[:400]
+    assert story["claim"] in opening
+    assert not [a for a in data["alerts"] if a["kind"] == "contradiction"]
+    with sqlite3.connect(tmp_path / "claimwatch.sqlite") as db:
+        origins = {o for (o,) in db.execute("SELECT origin FROM claim")}
+    assert origins == {"lead"}

@@ -148,7 +148,7 @@ def remove_feed(feed_id: int, db: DB) -> None:
 @router.get("/claims", tags=["claims"])
 def list_claims(
     db: DB,
-    origin: Annotated[str | None, Query(description="operator or headline")] = None,
+    origin: Annotated[str | None, Query(description="operator, headline or lead")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ClaimOut]:

@@ -29,7 +29,9 @@ class ClaimOut(BaseModel):
     key: str = Field(description="the operator's id, else the internal id as text")
     id: int
     text: str
-    origin: Literal["operator", "headline"]
+    origin: Literal["operator", "headline", "lead"] = Field(
+        description="lead: a story opened by an article without a headline, from the opening "
+                    "of its text; such a claim raises no contradiction alerts")
     story_id: int | None
     created_at: datetime
 
