@@ -68,6 +68,7 @@ class Match:
 _CREDIT_PREFIX = re.compile(r"^([A-Z][\w.&' ]{1,40}):\s+(?=\S)")
 _CREDIT_SUFFIX = re.compile(r"\s+[-–—|]\s+([^-–—|]{1,40})$")
 MAX_CREDIT_WORDS = 4  # an outlet or speaker credit is a short name, not a clause
+_WORD_RE = re.compile(r"\w[\w'-]*")
 
 
 def claim_from_headline(title: str) -> str:
@@ -109,9 +110,6 @@ def article_entities(title: str, body: str) -> ArticleEntities:
         headline=_first_sentence_keys(index, confirmed=True) if title else frozenset(),
         words=frozenset(w.lower() for w in _WORD_RE.findall(f"{title}\n{body}")),
     )
-
-
-_WORD_RE = re.compile(r"\w[\w'-]*")
 
 
 @lru_cache(maxsize=4)
