@@ -35,7 +35,8 @@ def read_article(title: str, text: str, outlet: str | None) -> ArticleReading:
     """Read an article's title and (already capped) text; `outlet` is its publisher, which
     is never its own source."""
     body = clean_article_text(text, title=title)
-    own_claim = claim_from_headline(title) or body[:200]
+    headline_claim = claim_from_headline(title)
+    own_claim = headline_claim or body[:200]
     return ArticleReading(
         body=body,
         entities=article_entities(title, body),
@@ -44,6 +45,6 @@ def read_article(title: str, text: str, outlet: str | None) -> ArticleReading:
             body, title=title, outlet=outlet, entities=article_index(title, body)
         ),
         own_claim=own_claim,
-        own_claim_origin="headline" if claim_from_headline(title) else "lead",
+        own_claim_origin="headline" if headline_claim else "lead",
         own_claim_keys=sorted(key_entities(f"{own_claim}\n{body}")),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,23 @@ def test_replay_with_operator_claim_on_postgres(tmp_path: Path, postgres_url: st
     assert_seeds_story(load_report(report), claim_id=OPERATOR_CLAIM["id"])
 
 
+def seed_items(headline: Callable[[str], str] | None = str) -> list[dict[str, str]]:
+    """The seed articles as replay items, their headlines rewritten by `headline` (none
+    with None)."""
+    manifest = json.loads((SEEDS / "manifest.json").read_text())
+    return [
+        {"id": a["id"], "outlet": a["outlet"], "published_at": a["published_at"],
+         "text": (SEEDS / a["file"]).read_text(),
+         **({"title": headline(a["title"])} if headline else {})}
+        for a in manifest["articles"]
+    ]
+
+
+def write_stream(path: Path, items: list[dict[str, str]]) -> Path:
+    path.write_text("\n".join(json.dumps(item) for item in items))
+    return path
+
+
 def _every_word_capitalised(headline: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in headline.split(" "))
 
@@ -40,13 +58,7 @@ def _every_word_capitalised(headline: str) -> str:
 def test_headlines_in_title_case_or_capitals(tmp_path: Path, sqlite_env, rewrite) -> None:
     """Feeds print headlines in Title Case or capitals: the story, its stances, sources and
     alerts are the same."""
-    manifest = json.loads((SEEDS / "manifest.json").read_text())
-    archive = tmp_path / "stream.jsonl"
-    archive.write_text("\n".join(
-        json.dumps({"id": a["id"], "title": rewrite(a["title"]), "outlet": a["outlet"],
-                    "published_at": a["published_at"], "text": (SEEDS / a["file"]).read_text()})
-        for a in manifest["articles"]
-    ))
+    archive = write_stream(tmp_path / "stream.jsonl", seed_items(rewrite))
     report = tmp_path / "report.json"
     run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
     check_report(report)
@@ -87,21 +99,8 @@ def unrelated_articles(count: int, seed: int = 7) -> list[dict[str, str]]:
 
 @needs_shared(FNC1, "FNC-1 training data (train_bodies.csv, train_stances.csv)")
 def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> None:
-    manifest = json.loads((SEEDS / "manifest.json").read_text())
-    stream = [
-        {
-            "id": a["id"],
-            "title": a["title"],
-            "outlet": a["outlet"],
-            "published_at": a["published_at"],
-            "text": (SEEDS / a["file"]).read_text(),
-        }
-        for a in manifest["articles"]
-    ]
     extra = unrelated_articles(30)
-    stream += extra
-    archive = tmp_path / "stream.jsonl"
-    archive.write_text("\n".join(json.dumps(item) for item in stream))
+    archive = write_stream(tmp_path / "stream.jsonl", seed_items() + extra)
     extra_ids = tmp_path / "extra.txt"
     extra_ids.write_text("\n".join(e["id"] for e in extra))
     report = tmp_path / "report.json"
@@ -123,20 +122,14 @@ def test_texts_without_headlines_form_a_story_around_their_opening(
     stored as a `lead`, which no report contradicts."""
     import sqlite3
 
-    manifest = json.loads((SEEDS / "manifest.json").read_text())
-    archive = tmp_path / "stream.jsonl"
-    archive.write_text("\n".join(
-        json.dumps({"id": a["id"], "outlet": a["outlet"], "published_at": a["published_at"],
-                    "text": (SEEDS / a["file"]).read_text()})
-        for a in manifest["articles"]
-    ))
+    items = seed_items(headline=None)
+    archive = write_stream(tmp_path / "stream.jsonl", items)
     report = tmp_path / "report.json"
     run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
     data = load_report(report)
     first = next(a for a in data["articles"] if a["id"] == "002")
     story = next(s for s in data["stories"] if s["id"] == first["story_id"])
-    opening = next((SEEDS / a["file"]).read_text() for a in manifest["articles"]
-                   if a["id"] == "002")[:400]
+    opening = next(i["text"] for i in items if i["id"] == "002")[:400]
     assert story["claim"] in opening
     assert not [a for a in data["alerts"] if a["kind"] == "contradiction"]
     with sqlite3.connect(tmp_path / "claimwatch.sqlite") as db:
