@@ -124,6 +124,12 @@ def _is_cap(word: str) -> bool:
     return word[:1].isupper()
 
 
+def _is_name_word(word: str) -> bool:
+    """Capitalised, or a capitalised name behind a lowercase particle ("al-Baghdadi")."""
+    head, hyphen, rest = word.partition("-")
+    return _is_cap(word) or bool(hyphen and head in _PARTICLES and rest[:1].isupper())
+
+
 def _is_allcaps(word: str) -> bool:
     return len(word) >= 2 and word.isupper()
 
@@ -279,7 +285,7 @@ def _runs(
     i, n = 0, len(spans)
     while i < n:
         w, a, b = spans[i]
-        if not _is_cap(w):
+        if not _is_name_word(w):
             i += 1
             continue
         words: list[str] = []
@@ -302,7 +308,7 @@ def _runs(
                 break
             gap = sentence[b2 : spans[j][1]]
             nxt = spans[j][0]
-            if gap == " " and _is_cap(nxt):
+            if gap == " " and _is_name_word(nxt):
                 continue
             if gap == ". " and len(w) == 1 and w.isupper() and _is_cap(nxt) and words:
                 words[-1] = w + "."  # an initial: "Robert M. Danin"

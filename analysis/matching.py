@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -108,8 +108,18 @@ def article_entities(title: str, body: str) -> ArticleEntities:
     return ArticleEntities(
         named=frozenset(e.name.lower() for e in index.entities),
         headline=_first_sentence_keys(index, confirmed=True) if title else frozenset(),
-        words=frozenset(w.lower() for w in _WORD_RE.findall(f"{title}\n{body}")),
+        words=frozenset(_words(f"{title}\n{body}")),
     )
+
+
+def _words(text: str) -> Iterator[str]:
+    """Every word of `text`, lower-cased, and the parts of hyphenated ones: "Kim Jong-un"
+    writes the "un" of a claim's "Kim Jong Un"."""
+    for word in _WORD_RE.findall(text):
+        word = word.lower()
+        yield word
+        if "-" in word:
+            yield from (part for part in word.split("-") if part)
 
 
 @lru_cache(maxsize=4)
@@ -132,10 +142,16 @@ def _first_sentence_keys(index: EntityIndex, *, confirmed: bool) -> frozenset[st
     )
 
 
+def _surname(key: str) -> str:
+    """The last word of a name, or of its last word's hyphenated parts: "al-baghdadi" is
+    "baghdadi", "jong-un" is "un"."""
+    return key.split()[-1].rsplit("-", 1)[-1]
+
+
 def missing(wanted: Collection[str], named: Collection[str]) -> int:
     """How many of `wanted` are not in `named` (a surname matches a full name)."""
-    surnames = {key.split()[-1] for key in named}
-    return sum(1 for key in wanted if key not in named and key.split()[-1] not in surnames)
+    surnames = {_surname(key) for key in named if key.strip()}
+    return sum(1 for key in wanted if key not in named and _surname(key) not in surnames)
 
 
 def covers(named: Collection[str], wanted: Collection[str]) -> bool:

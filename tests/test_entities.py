@@ -68,6 +68,9 @@ def test_connectors_inside_names() -> None:
     assert ents["Bank of England"].kind == "organisation"
     assert "World Travel and Tourism Council" in ents
     assert "Ludwig van Beethoven" in ents
+    # A particle joined by a hyphen belongs to the name it precedes.
+    ents = _by_name(extract_entities("Abu Bakr al-Baghdadi was reported killed in a strike."))
+    assert "Abu Bakr al-Baghdadi" in ents
 
 
 def test_sentence_initial_words_need_support() -> None:

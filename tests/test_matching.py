@@ -16,6 +16,7 @@ from analysis.matching import (
     article_entities,
     article_kind,
     claim_from_headline,
+    coverage,
     covers,
     key_entities,
     match_claim,
@@ -84,6 +85,14 @@ def test_surnames_cover_full_names_and_one_detail_in_three_may_miss() -> None:
     assert covers({"musk", "vladimir putin"}, {"elon musk", "putin"})
     assert not covers({"vladimir putin", "kremlin"}, {"elon musk", "putin"})
     assert covers({"elon musk", "putin"}, {"elon musk", "putin", "twitter"})
+
+
+def test_hyphenated_names_cover_their_spaced_spellings() -> None:
+    """Outlets write "Kim Jong-un" and "Kim Jong Un", "al-Baghdadi" and "Baghdadi"."""
+    article = article_entities("", "North Korea's leader Kim Jong-un had surgery, a report said.")
+    assert coverage({"kim jong un"}, article.named | article.words) == 1.0
+    assert covers({"baghdadi"}, {"abu bakr al-baghdadi"})
+    assert not covers({"baghdadi"}, {"abu bakr"})
 
 
 def _candidates(*profiles: ClaimProfile, cosine: float, share: float) -> list[Candidate]:
