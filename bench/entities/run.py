@@ -30,15 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from analysis.matching import claim_from_headline, key_entities  # noqa: E402
-
-
-def title_case(text: str) -> str:
-    """Every word capitalised, as headline styles print them ("Musk's", not `str.title`'s
-    "Musk'S")."""
-    return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
-
-
-CASES: dict[str, Callable[[str], str]] = {"title": title_case, "upper": str.upper}
+from bench.cases import CASES  # noqa: E402
 
 
 def sentence_case(text: str) -> bool:

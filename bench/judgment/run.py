@@ -44,15 +44,14 @@ from analysis.matching_data import (  # noqa: E402
     fnc_claim_stream,
 )
 from analysis.stance.engine import MODEL_DIR  # noqa: E402
+from bench.cases import CASES as HEADLINE_CASES  # noqa: E402
 
 # Claim streams of the same stories with other headlines as claims and other bodies, in
 # other orders: one stream has a handful of conflicted claims, too few to read alert
 # precision and recall from, so the table pools six.
 CLAIM_STREAM_SEEDS = range(3, 9)
 FEW_CLAIMS_SEEDS = range(20, 32)
-CASES: dict[str, Callable[[str], str]] = {
-    "as-is": lambda headline: headline, "upper": str.upper, "title": str.title,
-}
+CASES: dict[str, Callable[[str], str]] = {"as-is": lambda headline: headline, **HEADLINE_CASES}
 
 
 def fit_side_model(shared: Path, folder: Path) -> Path:
