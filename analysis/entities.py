@@ -88,6 +88,7 @@ _ORG_SUFFIXES = lexicon("org_suffixes")
 _ORG_HEADS = lexicon("org_heads")
 _FOR_HEADS = lexicon("for_heads")
 _PARTICLES = lexicon("particles")
+_HYPHEN_PARTICLES = lexicon("hyphen_particles")
 _KNOWN_ORGS = lexicon("known_orgs")
 _KNOWN_ORG_PHRASES = lexicon("known_org_phrases")
 _PLACES = places()
@@ -126,8 +127,13 @@ def _is_cap(word: str) -> bool:
 
 def _is_name_word(word: str) -> bool:
     """Capitalised, or a capitalised name behind a lowercase particle ("al-Baghdadi")."""
+    return _is_cap(word) or (_has_name_particle(word) and word.partition("-")[2][:1].isupper())
+
+
+def _has_name_particle(word: str) -> bool:
+    """Whether `word` is a particle and a name joined by a hyphen ("al-Baghdadi")."""
     head, hyphen, rest = word.partition("-")
-    return _is_cap(word) or bool(hyphen and head in _PARTICLES and rest[:1].isupper())
+    return bool(hyphen and rest) and head.lower() in _HYPHEN_PARTICLES
 
 
 def _is_allcaps(word: str) -> bool:
@@ -219,7 +225,7 @@ def _read_casing(
                 continue  # capitalised there whatever it is
             low = _POSSESSIVE_RE.sub("", w).lower()
             seen.add(low)
-            if _is_cap(w):
+            if _is_name_word(w):
                 midcaps.add(low)
     return _Casing(frozenset(midcaps), frozenset(seen))
 
@@ -265,6 +271,7 @@ def _caseless_runs(
             given = spans[run[0]][0] if len(run) == 1 else ""
             name = (
                 _is_known_word(low)
+                or _has_name_particle(low)
                 or (given.lower() in _FIRST_NAMES and not (style == "title" and given.isupper()))
                 or (style == "title" and _is_allcaps(w))
                 or (style == "upper" and low.strip(".") in _ACRONYMS)

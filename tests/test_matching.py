@@ -77,6 +77,11 @@ def test_title_case_and_capitals_keep_names_not_every_capitalised_word() -> None
     body = "The league had no expansion plan, said Ortega. The audit found that."
     assert key_entities(f"League Expansion Plan Is Fiction, Says Ortega\n{body}") == {"ortega"}
     assert key_entities(f"LEAGUE EXPANSION PLAN IS FICTION, SAYS ORTEGA\n{body}") == {"ortega"}
+    # A particle joined by a hyphen marks a name where capitals mark nothing.
+    assert key_entities("Abu Bakr Al-Baghdadi Killed In US Airstrike, Reports Say") == {
+        "abu bakr al-baghdadi"
+    }
+    assert "al-baghdadi" in key_entities("ISIS LEADER AL-BAGHDADI KILLED IN AIRSTRIKE")
     # A sentence naming several people is not Title Case.
     assert key_entities("Elon Musk met Vladimir Putin on Monday") == {"elon musk", "vladimir putin"}
 
