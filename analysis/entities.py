@@ -62,6 +62,9 @@ class EntityIndex:
     mentions: list[list[Mention]]
     aliases: dict[str, str]  # lowercase surface form -> canonical name
     roles: dict[str, set[str]] = field(default_factory=dict)  # role noun -> person names
+    # Per sentence: "sentence" where capitals mark names, "title" or "upper" where they mark
+    # every word, so that names are guessed from the rest of the text and known lists.
+    styles: list[str] = field(default_factory=list)
 
     def resolve(self, name: str) -> Entity | None:
         """The entity a surface form ("Bremmer", "ELON MUSK") refers to, if any."""
@@ -728,6 +731,7 @@ def analyse_entities(text: str) -> EntityIndex:
         mentions=mentions,
         aliases=aliases,
         roles=dict(roles),
+        styles=styles,
     )
 
 

@@ -98,6 +98,19 @@ def key_entities(text: str) -> frozenset[str]:
     return _first_sentence_keys(_entity_index(text), confirmed=False)
 
 
+@lru_cache(maxsize=65536)
+def people_named_in_full(claim: str) -> frozenset[str]:
+    """The people a claim written in sentence case names in full ("Elon Musk"): there
+    capitals mark names, so an article that names none of them by name or surname is
+    unlikely to report it. A Title Case claim's runs of capitals are too often not names."""
+    index = analyse_entities(claim)  # not `_entity_index`: keep its few places for articles
+    if not index.mentions or index.styles[0] != "sentence":
+        return frozenset()
+    return frozenset(
+        m.name.lower() for m in index.mentions[0] if m.kind == "person" and " " in m.name
+    )
+
+
 def article_index(title: str, body: str) -> EntityIndex:
     """Who an article names, sentence by sentence: its headline's claim, then its body."""
     return _entity_index(f"{claim_from_headline(title)}\n{body}" if title else body)
@@ -177,6 +190,7 @@ FEATURES: tuple[str, ...] = (
     "cosine_margin",
     "operator_claim",
     "claim_share",
+    "claim_person_unnamed",
 )
 # The signals each kind of article reads, each choice measured on replayed development
 # streams (`bench/judgment/run.py`):
@@ -191,11 +205,18 @@ FEATURES: tuple[str, ...] = (
 #   with ranks, 0.89 without, before such streams joined the training; with many claims,
 #   `--titled`, 0.89 and 0.88).
 # - A headline alone keeps them (Emergent streams' F1 0.92 with, 0.86 without).
+# - Only an article with a headline and a body reads whether it leaves unnamed someone a
+#   sentence-case claim names in full: with it, bodies alone lose precision (0.880 -> 0.859)
+#   and headlines alone F1 (fit side 0.841 -> 0.811), since a headline names people
+#   shortly and a body without its headline may name them only further on.
 RANK_FEATURES = ("top_cosine", "cosine_margin")
+TITLED_ONLY = ("claim_person_unnamed",)
 KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "titled": tuple(f for f in FEATURES if f not in RANK_FEATURES),
-    "body": tuple(f for f in FEATURES if f not in RANK_FEATURES and f != "claim_share"),
-    "headline": FEATURES,
+    "body": tuple(
+        f for f in FEATURES if f not in RANK_FEATURES + TITLED_ONLY and f != "claim_share"
+    ),
+    "headline": tuple(f for f in FEATURES if f not in TITLED_ONLY),
 }
 
 
@@ -219,13 +240,15 @@ def match_features(
     """The signals of one (article, claim) decision, in the order of `FEATURES`."""
     profile = candidate.profile
     known = profile.story_entities | profile.claim_entities
+    written = article.named | article.words
+    people = people_named_in_full(profile.claim)
     return [
         related,
         candidate.cosine,
         candidate.title_cosine,
         # A key counts as named when the article writes its last word: a Title Case claim's
         # capitalised common words ("Report", "Set") are not names the article must repeat.
-        coverage(profile.claim_entities, article.named | article.words),
+        coverage(profile.claim_entities, written),
         float(not profile.claim_entities),
         coverage(article.headline, known) if known else 1.0,
         float(not article.headline or not known),
@@ -233,6 +256,7 @@ def match_features(
         candidate.cosine - best_other_cosine,
         float(profile.operator),
         candidate.claim_share,
+        float(bool(people) and missing(people, written) > 0),
     ]
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from analysis.claim_index import ClaimIndex
 from analysis.matching import (
+    FEATURES,
     KIND_FEATURES,
     RANK_FEATURES,
     ArticleEntities,
@@ -21,6 +22,7 @@ from analysis.matching import (
     key_entities,
     match_claim,
     match_features,
+    people_named_in_full,
 )
 
 NOW = datetime(2023, 8, 22)
@@ -181,3 +183,23 @@ def test_articles_with_a_text_are_judged_alike_whatever_else_is_open() -> None:
     assert match is not None and match.claim_id == 3
     # A headline alone is a few words: there the ranks among claims tell.
     assert set(RANK_FEATURES) <= set(MODEL.decisions["headline"].features)
+
+
+def test_an_article_that_never_names_a_claims_person_is_less_likely_its_report() -> None:
+    """A sentence-case claim's people named in full are names; a Title Case claim's
+    capitalised runs too often are not, so they count for nothing."""
+    claim = "Elon Musk spoke with Vladimir Putin before posting his Ukraine peace plan"
+    assert people_named_in_full(claim) == {"elon musk", "vladimir putin"}
+    assert people_named_in_full("Elon Musk Spoke With Vladimir Putin Before His Plan") == set()
+    operator = ClaimProfile(4, claim, key_entities(claim), frozenset(), None)
+    candidate = Candidate(operator, 0.2, 0.2, 0.5)
+    decision = MODEL.decisions["titled"]
+    body = "Vladimir Putin gave a speech in Moscow on Friday about the war in Ukraine."
+    about_putin = article_entities("Putin gives a speech in Moscow", body)
+    about_both = article_entities("Musk and Putin", f"{body} Elon Musk watched it.")
+    unnamed = FEATURES.index("claim_person_unnamed")
+    putin_only, both = (match_features(a, NOW, candidate, 0.0, 0.99)
+                        for a in (about_putin, about_both))
+    assert (putin_only[unnamed], both[unnamed]) == (1.0, 0.0)
+    assert decision.probability(putin_only) < decision.probability(
+        [*putin_only[:unnamed], 0.0, *putin_only[unnamed + 1:]])

@@ -98,16 +98,26 @@ def unrelated_articles(count: int, seed: int = 7) -> list[dict[str, str]]:
 
 
 @needs_shared(FNC1, "FNC-1 training data (train_bodies.csv, train_stances.csv)")
-def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env) -> None:
+@pytest.mark.parametrize("defined", [False, True], ids=["no-claim", "operator-claim"])
+def test_unrelated_articles_mixed_in_stay_out(tmp_path: Path, sqlite_env, defined: bool) -> None:
+    """Also when the operator's claim is the only one open, so that every article naming
+    Putin finds it first."""
     extra = unrelated_articles(30)
     archive = write_stream(tmp_path / "stream.jsonl", seed_items() + extra)
     extra_ids = tmp_path / "extra.txt"
     extra_ids.write_text("\n".join(e["id"] for e in extra))
     report = tmp_path / "report.json"
-    run_cli(["replay", str(archive), "--report", str(report)], sqlite_env, tmp_path)
-    check_report(report, extra_ids=extra_ids)
+    args = ["replay", str(archive), "--report", str(report)]
+    claim_id = None
+    if defined:
+        claims = tmp_path / "claims.json"
+        claims.write_text(json.dumps([OPERATOR_CLAIM]))
+        args += ["--claims", str(claims)]
+        claim_id = OPERATOR_CLAIM["id"]
+    run_cli(args, sqlite_env, tmp_path)
+    check_report(report, claim_id=claim_id, extra_ids=extra_ids)
     data = load_report(report)
-    story_id = assert_seeds_story(data, extra_ids=[e["id"] for e in extra])
+    story_id = assert_seeds_story(data, claim_id=claim_id, extra_ids=[e["id"] for e in extra])
     story = next(s for s in data["stories"] if s["id"] == story_id)
     assert set(story["article_ids"]) == set(SEED_IDS)
     assert not [
