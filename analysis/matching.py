@@ -101,8 +101,9 @@ def key_entities(text: str) -> frozenset[str]:
 @lru_cache(maxsize=65536)
 def people_named_in_full(claim: str) -> frozenset[str]:
     """The people a claim written in sentence case names in full ("Elon Musk"): there
-    capitals mark names, so an article that names none of them by name or surname is
-    unlikely to report it. A Title Case claim's runs of capitals are too often not names."""
+    capitals mark names, so an article that leaves one of them unnamed (by name or surname)
+    is less likely to report it. A Title Case claim's runs of capitals are too often not
+    names, so it gives none."""
     index = analyse_entities(claim)  # not `_entity_index`: keep its few places for articles
     if not index.mentions or index.styles[0] != "sentence":
         return frozenset()
@@ -207,8 +208,7 @@ FEATURES: tuple[str, ...] = (
 # - A headline alone keeps them (Emergent streams' F1 0.92 with, 0.86 without).
 # - Only an article with a headline and a body reads whether it leaves unnamed someone a
 #   sentence-case claim names in full: with it, bodies alone lose precision (0.880 -> 0.859)
-#   and headlines alone F1 (fit side 0.841 -> 0.811), since a headline names people
-#   shortly and a body without its headline may name them only further on.
+#   and headlines alone F1 (fit side 0.841 -> 0.811).
 RANK_FEATURES = ("top_cosine", "cosine_margin")
 TITLED_ONLY = ("claim_person_unnamed",)
 KIND_FEATURES: dict[str, tuple[str, ...]] = {
