@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from analysis.claim_index import ClaimIndex, Vector
@@ -53,6 +53,11 @@ class ArticleEntities:
     named: frozenset[str]
     headline: frozenset[str]
     words: frozenset[str] = frozenset()
+
+    @cached_property
+    def written(self) -> frozenset[str]:
+        """What the article names or writes, worked out once for all its candidates."""
+        return self.named | self.words
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,7 @@ def match_features(
     """The signals of one (article, claim) decision, in the order of `FEATURES`."""
     profile = candidate.profile
     known = profile.story_entities | profile.claim_entities
-    written = article.named | article.words
+    written = article.written
     people = people_named_in_full(profile.claim)
     return [
         related,

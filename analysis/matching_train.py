@@ -145,18 +145,12 @@ def fit_decision(rows: list[Row], positives: int, log: Log, kind: str) -> dict[s
     y = np.array([label for _, _, label in rows])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
     probs = model.predict_proba(X)[:, 1]
-    scored = [(0.5, 0.0, 0.0, 0.0)]
-    for threshold in np.arange(0.2, 0.95, 0.01):
-        p, r = decided_precision_recall(rows, probs, float(threshold), positives)
-        if p >= MIN_PRECISION:
-            scored.append((round(float(threshold), 2), p, r, 2 * p * r / (p + r)))
-    top = max(s[3] for s in scored)
-    margin = (top * (1 - top) / max(positives, 1)) ** 0.5 if kind in PRECISION_FIRST else 0.0
-    threshold, p, r, f1 = max(s for s in scored if s[3] >= top - margin)
     if kind in REPLAY_THRESHOLDS:
         threshold = REPLAY_THRESHOLDS[kind]
         p, r = decided_precision_recall(rows, probs, threshold, positives)
         f1 = 2 * p * r / (p + r) if p + r else 0.0
+    else:
+        threshold, p, r, f1 = _rows_threshold(rows, probs, positives, kind)
     log(f"{kind}: threshold {threshold}: precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f} "
         f"on {len(rows)} candidate rows of the fit side")
     return {
@@ -167,6 +161,21 @@ def fit_decision(rows: list[Row], positives: int, log: Log, kind: str) -> dict[s
         "fit": {"rows": len(rows), "positives": positives, "precision": round(p, 4),
                 "recall": round(r, 4), "f1": round(f1, 4)},
     }
+
+
+def _rows_threshold(
+    rows: list[Row], probs: np.ndarray, positives: int, kind: str
+) -> tuple[float, float, float, float]:
+    """(threshold, precision, recall, F1) chosen on the rows: the best F1 at `MIN_PRECISION`
+    or above, or for `PRECISION_FIRST` kinds the most precise within one standard error."""
+    scored = [(0.5, 0.0, 0.0, 0.0)]
+    for threshold in np.arange(0.2, 0.95, 0.01):
+        p, r = decided_precision_recall(rows, probs, float(threshold), positives)
+        if p >= MIN_PRECISION:
+            scored.append((round(float(threshold), 2), p, r, 2 * p * r / (p + r)))
+    top = max(s[3] for s in scored)
+    margin = (top * (1 - top) / max(positives, 1)) ** 0.5 if kind in PRECISION_FIRST else 0.0
+    return max(s for s in scored if s[3] >= top - margin)
 
 
 def train(shared: Path, out: Path = MODEL_FILE, log: Log = print) -> dict[str, Any]:
