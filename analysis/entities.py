@@ -92,6 +92,7 @@ _ORG_HEADS = lexicon("org_heads")
 _FOR_HEADS = lexicon("for_heads")
 _PARTICLES = lexicon("particles")
 _HYPHEN_PARTICLES = lexicon("hyphen_particles")
+_HYPHEN_MODIFIERS = lexicon("hyphen_modifiers")
 _KNOWN_ORGS = lexicon("known_orgs")
 _KNOWN_ORG_PHRASES = lexicon("known_org_phrases")
 _PLACES = places()
@@ -131,6 +132,18 @@ def _is_cap(word: str) -> bool:
 def _is_name_word(word: str) -> bool:
     """Capitalised, or a capitalised name behind a lowercase particle ("al-Baghdadi")."""
     return _is_cap(word) or (_has_name_particle(word) and word.partition("-")[2][:1].isupper())
+
+
+def _is_name_syllable(part: str) -> bool:
+    """Whether the lowercase part after a name's hyphen belongs to the name ("Jong-un"),
+    not to a modifier built on it ("Biden-led", "Putin-era", "Russia-installed")."""
+    part = _POSSESSIVE_RE.sub("", part)
+    return (
+        part.isalpha()
+        and len(part) <= 4
+        and not part.endswith(("ed", "ing"))
+        and part not in _HYPHEN_MODIFIERS
+    )
 
 
 def _has_name_particle(word: str) -> bool:
@@ -305,7 +318,10 @@ def _runs(
         while j < n:
             w, a2, b2 = spans[j]
             head, hyph, rest = w.partition("-")
-            if hyph and rest[:1].islower() and head[:1].isupper():  # "Russia-installed"
+            if (  # "Russia-installed", "Joe Biden-led"; but "Kim Jong-un" is one name
+                hyph and rest[:1].islower() and head[:1].isupper()
+                and not (words and _is_name_syllable(rest))
+            ):
                 words.append(head)
                 end = a2 + len(head)
                 j += 1

@@ -73,6 +73,20 @@ def test_connectors_inside_names() -> None:
     assert "Abu Bakr al-Baghdadi" in ents
 
 
+def test_hyphenated_names_keep_their_last_syllable() -> None:
+    """A short lowercase part after a name's hyphen is a syllable of the name; a modifier
+    built on a name ("-led", "-era", "-installed") is not part of it."""
+    text = (
+        "Kim Jong-un's government confirmed the test, and Ban Ki-moon told reporters it was "
+        "a provocation. Joe Biden-led talks stalled while Russia-installed officials and "
+        "Donald Trump-era rules were blamed."
+    )
+    ents = _by_name(extract_entities(text))
+    assert {"Kim Jong-un", "Ban Ki-moon", "Joe Biden", "Donald Trump", "Russia"} <= set(ents)
+    assert ents["Kim Jong-un"].kind == "person"
+    assert not any("-" in name for name in ents if name not in {"Kim Jong-un", "Ban Ki-moon"})
+
+
 def test_sentence_initial_words_need_support() -> None:
     text = (
         "Claims were made that the deal was off. According to Reuters, talks failed. "

@@ -288,6 +288,11 @@ def test_acts_reported_with_saying_verbs_are_not_citations() -> None:
     assert _sources(text) == {"Colin Kahl": "person"}
 
 
+def test_a_hyphenated_name_is_cited_whole() -> None:
+    text = "North Korean leader Kim Jong-un said on Monday that the launch was a success."
+    assert _sources(text) == {"Kim Jong-un": "person"}
+
+
 def test_subdomains_do_not_hide_the_outlet() -> None:
     assert normalise_outlet("edition.cnn.com") == "CNN"
     assert normalise_outlet("https://amp.theguardian.com/world/x") == "The Guardian"
