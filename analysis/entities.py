@@ -146,6 +146,12 @@ def _is_name_syllable(part: str) -> bool:
     )
 
 
+def _has_name_syllable(word: str) -> bool:
+    """A given name joined by a hyphen ("Jong-un"), written after the family name."""
+    head, hyphen, rest = word.partition("-")
+    return bool(hyphen and head[:1].isupper() and rest[:1].islower()) and _is_name_syllable(rest)
+
+
 def _has_name_particle(word: str) -> bool:
     """Whether `word` is a particle and a name joined by a hyphen ("al-Baghdadi")."""
     head, hyphen, rest = word.partition("-")
@@ -596,6 +602,8 @@ class _AliasIndex:
             if kind == "person":  # "Musk" or "Elon Musk" -> "Tesla's Elon Musk" ...
                 for k in range(1, len(lw)):
                     self._by_key["suffix", lw[-k:]].add(name)
+                if len(lw) >= 2 and _has_name_syllable(words[-1]):
+                    self._by_key["surname", lw[:1]].add(name)  # "Kim" -> "Kim Jong-un"
             elif kind == "other":
                 if (
                     2 <= len(lw) <= 3

@@ -79,11 +79,12 @@ def test_hyphenated_names_keep_their_last_syllable() -> None:
     text = (
         "Kim Jong-un's government confirmed the test, and Ban Ki-moon told reporters it was "
         "a provocation. Joe Biden-led talks stalled while Russia-installed officials and "
-        "Donald Trump-era rules were blamed."
+        "Donald Trump-era rules were blamed. Later Kim said the tests would go on."
     )
     ents = _by_name(extract_entities(text))
     assert {"Kim Jong-un", "Ban Ki-moon", "Joe Biden", "Donald Trump", "Russia"} <= set(ents)
     assert ents["Kim Jong-un"].kind == "person"
+    assert "Kim" not in ents  # the family name comes first: "Kim" is Kim Jong-un
     assert not any("-" in name for name in ents if name not in {"Kim Jong-un", "Ban Ki-moon"})
 
 
