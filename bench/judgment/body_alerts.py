@@ -41,7 +41,7 @@ from analysis.stance.engine import STANCE_CLASSES  # noqa: E402
 from analysis.stance.train import OutOfFold, Prepared, out_of_fold, prepare  # noqa: E402
 
 PER_CLAIM = 12
-CONFLICTS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.75)
+CONFLICTS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75)
 OPPOSING = (0.2, 0.3, 0.5)
 
 
