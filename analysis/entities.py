@@ -146,10 +146,17 @@ def _is_name_syllable(part: str) -> bool:
     )
 
 
+def _lowercase_after_hyphen(word: str) -> str | None:
+    """The lowercase part a capitalised word joins by a hyphen: "un" of "Jong-un", "led" of
+    "Biden-led"; None for other words."""
+    head, hyphen, rest = word.partition("-")
+    return rest if hyphen and head[:1].isupper() and rest[:1].islower() else None
+
+
 def _has_name_syllable(word: str) -> bool:
     """A given name joined by a hyphen ("Jong-un"), written after the family name."""
-    head, hyphen, rest = word.partition("-")
-    return bool(hyphen and head[:1].isupper() and rest[:1].islower()) and _is_name_syllable(rest)
+    rest = _lowercase_after_hyphen(word)
+    return rest is not None and _is_name_syllable(rest)
 
 
 def _has_name_particle(word: str) -> bool:
@@ -323,11 +330,9 @@ def _runs(
         j = i
         while j < n:
             w, a2, b2 = spans[j]
-            head, hyph, rest = w.partition("-")
-            if (  # "Russia-installed", "Joe Biden-led"; but "Kim Jong-un" is one name
-                hyph and rest[:1].islower() and head[:1].isupper()
-                and not (words and _is_name_syllable(rest))
-            ):
+            # "Russia-installed", "Joe Biden-led" end the name; "Kim Jong-un" is one name.
+            if _lowercase_after_hyphen(w) is not None and not (words and _has_name_syllable(w)):
+                head = w.partition("-")[0]
                 words.append(head)
                 end = a2 + len(head)
                 j += 1
