@@ -6,7 +6,8 @@ from capitalisation (with connectors such as "of" in "Bank of England"), normali
 CAPS to title case, titles and possessives stripped) and merged by alias ("Musk" and
 "Elon Musk" are one entity, named by the longest form). Kinds are guessed from cues.
 In a Title Case or shouted sentence capitals mark nothing, so there the rest of the text
-says which words are names: those it capitalises mid-sentence (`bench/entities/run.py`).
+says which words are names: those it capitalises mid-sentence; other words are names when
+a list knows them or no dictionary writes them in lowercase (`bench/entities/run.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from analysis.lexicons import first_names, lexicon, places
+from analysis.lexicons import english_words, first_names, lexicon, places
 from analysis.outlets import is_outlet_name, known_outlet, outlet_context
 from analysis.text import STOPWORDS, split_sentences
 
@@ -105,6 +106,7 @@ _CONNECTOR_THE = "the"
 _SENTENCE_OPENERS = lexicon("sentence_openers")
 _ACRONYMS = lexicon("acronyms")
 _AND_SUFFIXES = lexicon("and_suffixes")
+_IRREGULAR_VERB_FORMS = lexicon("irregular_verb_forms")
 
 # --------------------------------------------------------------------------- tokenising
 
@@ -260,13 +262,49 @@ def _read_casing(
 
 
 def _is_known_word(low: str) -> bool:
+    """Whether a word reads as (part of) a name whatever its case: a listed given name, place,
+    organisation, title or outlet, or a word no dictionary lists ("Putin", "Bergdahl")."""
     return (
         low in _PLACE_WORDS
         or low in _KNOWN_ORGS
         or low in _FIRST_NAMES
         or low in _TITLES
         or known_outlet(low) is not None
+        or _is_unlisted_word(low)
     )
+
+
+# Endings that make a word a form of a dictionary headword, and what replaces them:
+# "claims" -> "claim", "parties" -> "party", "earlier" -> "early", "rankings" -> "ranking"
+# -> "rank".
+_INFLECTIONS = (
+    ("ies", "y"), ("ied", "y"), ("ier", "y"), ("iest", "y"), ("ily", "y"), ("es", ""),
+    ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e"), ("er", ""),
+    ("ers", ""), ("est", ""), ("ly", ""),
+)
+
+
+def _is_dictionary_word(low: str, depth: int = 2) -> bool:
+    """Whether `low` is a common English word or a form of one ("kidnapped", "rankings")."""
+    if low in english_words() or low in _IRREGULAR_VERB_FORMS:
+        return True
+    if depth == 0:
+        return False
+    for suffix, base in _INFLECTIONS:
+        stem = low[: -len(suffix)]
+        if not low.endswith(suffix) or len(stem) < 3:
+            continue
+        if _is_dictionary_word(stem + base, depth - 1):
+            return True
+        if not base and stem[-1] == stem[-2] and _is_dictionary_word(stem[:-1], depth - 1):
+            return True  # a doubled consonant: "kidnapped", "stopping"
+    return False
+
+
+def _is_unlisted_word(low: str) -> bool:
+    """A word of three letters or more that no dictionary writes in lowercase, nor a form of
+    one: in a Title Case or shouted headline, or opening a sentence, it is a name."""
+    return len(low) >= 3 and low.isalpha() and not _is_dictionary_word(low)
 
 
 def _caseless_runs(

@@ -168,9 +168,17 @@ def _surname(key: str) -> str:
 
 
 def missing(wanted: Collection[str], named: Collection[str]) -> int:
-    """How many of `wanted` are not in `named` (a surname matches a full name)."""
+    """How many of `wanted` are not in `named`. A surname matches a full name, and a name
+    matches a longer one it opens or ends, as Title Case runs on ("Justin Bieber Ringtone")."""
     surnames = {_surname(key) for key in named if key.strip()}
-    return sum(1 for key in wanted if key not in named and _surname(key) not in surnames)
+    padded = [f" {key} " for key in named]
+    return sum(
+        1
+        for key in wanted
+        if key not in named
+        and _surname(key) not in surnames
+        and not any(f" {key} " in longer for longer in padded)
+    )
 
 
 def covers(named: Collection[str], wanted: Collection[str]) -> bool:

