@@ -169,7 +169,8 @@ def _surname(key: str) -> str:
 
 def missing(wanted: Collection[str], named: Collection[str]) -> int:
     """How many of `wanted` are not in `named`. A surname matches a full name, and a name
-    matches a longer one it opens or ends, as Title Case runs on ("Justin Bieber Ringtone")."""
+    matches a longer one that holds its words, as a Title Case run may ("Justin Bieber
+    Ringtone")."""
     surnames = {_surname(key) for key in named if key.strip()}
     padded = [f" {key} " for key in named]
     return sum(
