@@ -138,11 +138,12 @@ def _is_name_word(word: str) -> bool:
 
 def _is_name_syllable(part: str) -> bool:
     """Whether the lowercase part after a name's hyphen belongs to the name ("Jong-un"),
-    not to a modifier built on it ("Biden-led", "Putin-era", "Russia-installed")."""
+    not to a modifier built on it ("Biden-led", "Putin-era", "Russia-installed"): a short
+    part, or a longer one no dictionary lists ("Jae-myung", not "Bush-style")."""
     part = _POSSESSIVE_RE.sub("", part)
     return (
         part.isalpha()
-        and len(part) <= 4
+        and (len(part) <= 4 or (len(part) <= 6 and _is_unlisted_word(part)))
         and not part.endswith(("ed", "ing"))
         and part not in _HYPHEN_MODIFIERS
     )

@@ -74,8 +74,9 @@ def test_connectors_inside_names() -> None:
 
 
 def test_hyphenated_names_keep_their_last_syllable() -> None:
-    """A short lowercase part after a name's hyphen is a syllable of the name; a modifier
-    built on a name ("-led", "-era", "-installed") is not part of it."""
+    """A short lowercase part after a name's hyphen is a syllable of the name, or a longer
+    one no dictionary lists; a modifier built on a name ("-led", "-era", "-installed",
+    "-style") is not part of it."""
     text = (
         "Kim Jong-un's government confirmed the test, and Ban Ki-moon told reporters it was "
         "a provocation. Joe Biden-led talks stalled while Russia-installed officials and "
@@ -86,6 +87,9 @@ def test_hyphenated_names_keep_their_last_syllable() -> None:
     assert ents["Kim Jong-un"].kind == "person"
     assert "Kim" not in ents  # the family name comes first: "Kim" is Kim Jong-un
     assert not any("-" in name for name in ents if name not in {"Kim Jong-un", "Ban Ki-moon"})
+    # A longer part is a syllable when no dictionary lists it; a word is a modifier.
+    longer = _by_name(extract_entities("Voters chose Lee Jae-myung. A Joe Bush-style plan failed."))
+    assert "Lee Jae-myung" in longer and "Joe Bush" in longer
 
 
 def test_sentence_initial_words_need_support() -> None:
