@@ -281,13 +281,34 @@ def _is_known_word(low: str) -> bool:
 _INFLECTIONS = (
     ("ies", "y"), ("ied", "y"), ("ier", "y"), ("iest", "y"), ("ily", "y"), ("es", ""),
     ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e"), ("er", ""),
-    ("ers", ""), ("est", ""), ("ly", ""),
+    ("er", "e"), ("ers", ""), ("est", ""), ("est", "e"), ("ly", ""),
 )
+# British spellings of the dictionary's American words: "colour", "criticise",
+# "organisation", "centre", "anaesthetic".
+_BRITISH_SPELLINGS = (
+    (re.compile(r"our"), "or"),
+    (re.compile(r"is(e|es|ation|ations)$"), r"iz\1"),
+    (re.compile(r"([^aeiou])re$"), r"\1er"),
+    (re.compile(r"ae"), "e"),
+)
+
+
+def _is_listed(low: str) -> bool:
+    """Whether the dictionary lists `low` as written or in its American spelling."""
+    words = english_words()
+    return (
+        low in words
+        or low in _IRREGULAR_VERB_FORMS
+        or any(
+            pattern.search(low) and pattern.sub(american, low) in words
+            for pattern, american in _BRITISH_SPELLINGS
+        )
+    )
 
 
 def _is_dictionary_word(low: str, depth: int = 2) -> bool:
     """Whether `low` is a common English word or a form of one ("kidnapped", "rankings")."""
-    if low in english_words() or low in _IRREGULAR_VERB_FORMS:
+    if _is_listed(low):
         return True
     if depth == 0:
         return False
