@@ -118,6 +118,8 @@ _ALLCAPS_SENTENCE_MIN = 4
 _TITLE_CASE = 0.7
 # Or, with function words in lowercase, every one of at least this many longer words.
 _TITLE_CASE_MIN_WORDS = 5
+# Or, every word capitalised, at least this many words, one of them a common word.
+_SHORT_TITLE_MIN = 3
 _MAX_NAME_WORDS = 8
 
 
@@ -232,7 +234,14 @@ def _sentence_style(spans: list[tuple[str, int, int]]) -> str:
         return "title" if share >= _TITLE_CASE else "sentence"
     content = [w for w in longer if w.lower() not in STOPWORDS]
     every = len(content) >= _TITLE_CASE_MIN_WORDS and all(_is_cap(w) for w in content)
-    return "title" if every else "sentence"
+    if every:
+        return "title"
+    # Fewer words, every one capitalised: a run of names ("Golden State Warriors") writes
+    # no dictionary word that is not also a name; a short headline does ("Trump Fires Comey").
+    short = len(letters) >= _SHORT_TITLE_MIN and all(_is_cap(w) for w in letters) and any(
+        _is_dictionary_word(w.lower()) and not _is_known_word(w.lower()) for w in rest
+    )
+    return "title" if short else "sentence"
 
 
 @dataclass(frozen=True)
@@ -323,6 +332,17 @@ def _is_dictionary_word(low: str, depth: int = 2) -> bool:
     return False
 
 
+def _is_word_given_name(low: str) -> bool:
+    """A given name that the dictionary also lists, and no other list knows ("go", "hope",
+    "will"): where capitals say nothing, it is a name only beside another name."""
+    return (
+        low in _FIRST_NAMES
+        and _is_dictionary_word(low)
+        and not (low in _PLACE_WORDS or low in _KNOWN_ORGS or low in _TITLES)
+        and known_outlet(low) is None
+    )
+
+
 def _is_unlisted_word(low: str) -> bool:
     """A word of three letters or more that no dictionary writes in lowercase, nor a form of
     one: in a Title Case or shouted headline, or opening a sentence, it is a name."""
@@ -344,6 +364,8 @@ def _caseless_runs(
     run: list[int] = []
 
     def close() -> None:
+        if len(run) == 1 and _is_word_given_name(_POSSESSIVE_RE.sub("", spans[run[0]][0]).lower()):
+            run.clear()  # "Go To Heaven", "Hope": a given name alone is a name with a surname
         if run:
             words = _fix_case([_POSSESSIVE_RE.sub("", spans[k][0]) for k in run])
             raw = _Raw(words=words, start=spans[run[0]][1], end=spans[run[-1]][2])
@@ -356,8 +378,9 @@ def _caseless_runs(
             name = False
         elif low in casing.seen:
             name = low in casing.midcaps
-        else:
-            given = spans[run[0]][0] if len(run) == 1 else ""
+        else:  # a lone given name's surname follows it after a space, not a comma
+            adjacent = bool(run) and sentence[spans[run[-1]][2] : a] == " "
+            given = spans[run[0]][0] if len(run) == 1 and adjacent else ""
             name = (
                 _is_known_word(low)
                 or _has_name_particle(low)

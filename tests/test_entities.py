@@ -126,6 +126,23 @@ def test_a_word_no_dictionary_lists_reads_as_a_name_wherever_capitals_say_nothin
         assert entity_keys(text) == set(), text
 
 
+def test_a_short_headline_capitalising_every_word_is_title_case() -> None:
+    """Three or four capitalised words with a common one among them are a headline, not one
+    long name; names alone stay a name."""
+    assert entity_keys("Okonkwo Fires Adebayo") == {"okonkwo", "adebayo"}
+    assert entity_keys("Okonkwo Undergoes Ankle Surgery") == {"okonkwo"}
+    assert entity_keys("Chinedu Okonkwo Adebayo") == {"chinedu okonkwo adebayo"}
+
+
+def test_a_given_name_that_is_a_word_needs_a_surname_where_capitals_say_nothing() -> None:
+    """"Go", "Hope" and "Heaven" are given names too; in a Title Case headline one alone is a
+    word, beside a surname a name. A surname follows its given name after a space only."""
+    for text in ("Pets Go To Heaven, Says Okonkwo", "PETS GO TO HEAVEN, SAYS OKONKWO"):
+        assert entity_keys(text) == {"okonkwo"}, text
+    assert entity_keys("Hope Okonkwo Wins Marathon Again") == {"hope okonkwo"}
+    assert entity_keys("Hope For Peace Talks In Geneva") == {"geneva"}
+
+
 def test_kind_cues() -> None:
     text = (
         "Ian Bremmer of Eurasia Group wrote to subscribers. The Financial Times and the "
