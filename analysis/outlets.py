@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from courlan import extract_domain
 
-from analysis.lexicons import alternation, lines
+from analysis.lexicons import alternation, english_words, lines
 
 __all__ = [
     "is_outlet_name",
@@ -29,6 +29,10 @@ __all__ = [
 ]
 
 _TLDS = (".com", ".co.uk", ".org", ".net", ".news", ".co", ".io")
+# Host labels this short that no dictionary lists are read as acronyms ("upi", "cnet").
+_ACRONYM_LABEL = 4
+# Unless they are said as a word: consonant, vowel, consonant ("vox", "mic").
+_SAYABLE_RE = re.compile(r"^[^aeiou][aeiou][^aeiouy]$")
 
 
 @lru_cache(maxsize=8192)
@@ -157,6 +161,22 @@ def _host_label(host: str) -> str:
     return host
 
 
+def _label_name(label: str) -> str:
+    """A display name for an unknown host's label: a short one no dictionary lists, and not
+    said as a word, is an acronym ("upi" -> "UPI", "wjla" -> "WJLA"; "vox" -> "Vox"); others
+    are capitalised, and a label that keeps a country suffix ("heise.de") stays as written."""
+    if "." in label:
+        return label
+    if (
+        len(label) <= _ACRONYM_LABEL
+        and label.isalpha()
+        and not _SAYABLE_RE.match(label)
+        and label not in english_words()
+    ):
+        return label.upper()
+    return label[:1].upper() + label[1:]
+
+
 def _generic_case(name: str) -> str:
     """Fix shouting and all-lowercase names; keep short acronyms in capitals."""
     words = name.split()
@@ -185,8 +205,7 @@ def normalise_outlet(name: str | None) -> str | None:
             canon = known_outlet(h) or known_outlet(_host_label(h))
             if canon:
                 return canon
-        label = _host_label(domain)
-        return label[:1].upper() + label[1:] if "." not in label else label
+        return _label_name(_host_label(domain))
     canon = known_outlet(s)
     if canon:
         return canon

@@ -253,6 +253,10 @@ def test_truth_texts_sources_plausible() -> None:
         ("Reuters | Breaking International News", "Reuters"),
         ("www.example.com", "Example"),
         ("heise.de", "heise.de"),
+        ("www.kxyz.com", "KXYZ"),  # a short label no dictionary lists: call sign, acronym
+        ("bzq.org", "BZQ"),
+        ("vox.com", "Vox"),  # said as a word
+        ("news.lark.com", "Lark"),  # a dictionary word
         ("nydailynews.com", "New York Daily News"),
         ("https://www.huffingtonpost.co.uk/entry/x", "HuffPost"),
         ("ibtimes.co.in", "International Business Times"),
