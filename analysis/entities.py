@@ -216,8 +216,9 @@ def _sentence_style(spans: list[tuple[str, int, int]]) -> str:
 
     Title Case shows in capitalised function words ("Is", "With", "Out") among mostly
     capitalised words, or in every one of many longer words capitalised ("Apple Targeting
-    March for Apple Watch Launch"); a sentence naming people ("Elon Musk met Vladimir Putin
-    on Monday") has neither.
+    March for Apple Watch Launch"), or in a few words all capitalised, one of them a common
+    word ("Trump Fires Comey"); a sentence naming people ("Elon Musk met Vladimir Putin on
+    Monday") has none of these.
     """
     letters = [w for w, _, _ in spans if not w[:1].isdigit()]
     if len(letters) >= _ALLCAPS_SENTENCE_MIN and (
@@ -236,8 +237,10 @@ def _sentence_style(spans: list[tuple[str, int, int]]) -> str:
     every = len(content) >= _TITLE_CASE_MIN_WORDS and all(_is_cap(w) for w in content)
     if every:
         return "title"
-    # Fewer words, every one capitalised: a run of names ("Golden State Warriors") writes
-    # no dictionary word that is not also a name; a short headline does ("Trump Fires Comey").
+    # Fewer words, every one capitalised: a run of names alone ("Chinedu Okonkwo") holds no
+    # dictionary word that no list knows as a name; a short headline does ("Trump Fires
+    # Comey"). A name made of common words ("Golden State Warriors") then reads as words, as
+    # it does in any Title Case headline.
     short = len(letters) >= _SHORT_TITLE_MIN and all(_is_cap(w) for w in letters) and any(
         _is_dictionary_word(w.lower()) and not _is_known_word(w.lower()) for w in rest
     )
