@@ -337,7 +337,7 @@ def _is_dictionary_word(low: str, depth: int = 2) -> bool:
 
 def _is_word_given_name(low: str) -> bool:
     """A given name that the dictionary also lists, and no other list knows ("go", "hope",
-    "will"): where capitals say nothing, it is a name only beside another name."""
+    "heaven"): where capitals say nothing, it is a name only beside another name."""
     return (
         low in _FIRST_NAMES
         and _is_dictionary_word(low)
@@ -368,7 +368,7 @@ def _caseless_runs(
 
     def close() -> None:
         if len(run) == 1 and _is_word_given_name(_POSSESSIVE_RE.sub("", spans[run[0]][0]).lower()):
-            run.clear()  # "Go To Heaven", "Hope": a given name alone is a name with a surname
+            run.clear()  # "Go To Heaven", "Hope For Peace": alone, such a given name is a word
         if run:
             words = _fix_case([_POSSESSIVE_RE.sub("", spans[k][0]) for k in run])
             raw = _Raw(words=words, start=spans[run[0]][1], end=spans[run[-1]][2])
