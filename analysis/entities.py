@@ -377,12 +377,12 @@ def _caseless_runs(
 
     for k, (w, a, _b) in enumerate(spans):
         low = _POSSESSIVE_RE.sub("", w).lower()
+        adjacent = bool(run) and sentence[spans[run[-1]][2] : a] == " "  # not after a comma
         if low in STOPWORDS or w[:1].isdigit():
             name = False
         elif low in casing.seen:
             name = low in casing.midcaps
-        else:  # a lone given name's surname follows it after a space, not a comma
-            adjacent = bool(run) and sentence[spans[run[-1]][2] : a] == " "
+        else:  # a lone given name's surname follows it after a space
             given = spans[run[0]][0] if len(run) == 1 and adjacent else ""
             name = (
                 _is_known_word(low)
@@ -391,7 +391,7 @@ def _caseless_runs(
                 or (style == "title" and _is_allcaps(w))
                 or (style == "upper" and low.strip(".") in _ACRONYMS)
             )
-        if run and (not name or sentence[spans[run[-1]][2] : a] != " "):
+        if run and (not name or not adjacent):
             close()
         if name:
             run.append(k)
