@@ -207,6 +207,16 @@ FEATURES: tuple[str, ...] = (
     "claim_share",
     "claim_person_unnamed",
 )
+# The direction each signal can only push a match, whatever the development data say: more
+# relatedness, similarity or named entities never count against a claim, and a person the
+# claim names in full whom the article leaves out never counts for it. Without these bounds
+# a data set's quirks set the sign: the FNC-1 streams' near misses are chosen for naming a
+# claim's people, so there naming more of them read as a reason not to match (weight -0.70).
+# Unlisted signals (a claim without keys, an operator's claim) may go either way.
+FEATURE_SIGNS: dict[str, int] = {
+    "related": 1, "cosine": 1, "title_cosine": 1, "claim_coverage": 1, "headline_coverage": 1,
+    "top_cosine": 1, "cosine_margin": 1, "claim_share": 1, "claim_person_unnamed": -1,
+}
 # The signals each kind of article reads, each choice measured on replayed development
 # streams (`bench/judgment/run.py`):
 # - A body alone is compared with claims on two scales, operators' short claims and the

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from analysis.claim_index import ClaimIndex
 from analysis.matching import (
+    FEATURE_SIGNS,
     FEATURES,
     KIND_FEATURES,
     RANK_FEATURES,
@@ -212,3 +213,30 @@ def test_an_article_that_never_names_a_claims_person_is_less_likely_its_report()
     assert (putin_only[unnamed], both[unnamed]) == (1.0, 0.0)
     assert decision.probability(putin_only) < decision.probability(
         [*putin_only[:unnamed], 0.0, *putin_only[unnamed + 1:]])
+
+
+def test_no_signal_counts_against_the_direction_it_can_only_push() -> None:
+    """Naming more of a claim's people, or reading more related, never makes a match less
+    likely in any shipped decision; leaving out a person named in full never makes it more."""
+    for kind, decision in MODEL.decisions.items():
+        for name, weight in zip(decision.features, decision.weights, strict=True):
+            sign = FEATURE_SIGNS.get(name, 0)
+            assert sign * weight >= 0, (kind, name, weight)
+
+
+def test_the_bounded_fit_is_logistic_regression_within_its_signs() -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from analysis.matching_train import fit_logistic
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    # The second feature truly counts against a match, as a data set's quirk can make it.
+    y = (X @ np.array([2.0, -1.0, 0.5]) + rng.normal(size=400)) > 0
+    free, free_bias = fit_logistic(X, y, [0, 0, 0])
+    reference = LogisticRegression(C=1.0).fit(X, y)
+    assert np.allclose(free, reference.coef_[0], atol=1e-3)
+    assert abs(free_bias - reference.intercept_[0]) < 1e-3
+    bounded, _ = fit_logistic(X, y, [1, 1, 0])
+    assert free[1] < -0.5 and bounded[1] == 0.0 and bounded[0] > 1.0
