@@ -387,8 +387,9 @@ def match_claim(
 
     `candidates` come from the claim index, best first; `relatedness(claim)` is the stance
     engine's probability that the article concerns the claim; `kind` is the
-    `article_kind`. Stories closed for longer
-    than `window` are not candidates; operator claims never close.
+    `article_kind`. Stories closed for longer than `window` are not candidates; operator
+    claims never close. Of the claims that pass the decision's threshold, an operator's is
+    chosen over a story opened from an article; among either, the likeliest.
     """
     open_ = [
         c for c in candidates
@@ -399,7 +400,13 @@ def match_claim(
     decision = model.decisions[kind]
     surest = 1.0 if decision.favours_related() else 0.0  # the relatedness that favours a match
     best: Match | None = None
-    for c in open_:
+    # Operator claims first: one that passes takes the article from any story opened from
+    # an article, however much closer that story is (a story opened by a text without a
+    # headline reads like the next report of the event), since the desk defined the claim to
+    # collect exactly those reports.
+    for c in sorted(open_, key=lambda c: not c.profile.operator):
+        if best is not None and not c.profile.operator:
+            break  # an operator's claim passed
         other = max((o.cosine for o in open_ if o is not c), default=0.0)
         # Judging relatedness is the costly signal: skip a claim that could not be the match
         # however related the article turned out to be.

@@ -195,6 +195,30 @@ def test_articles_with_a_text_are_judged_alike_whatever_else_is_open() -> None:
     assert set(RANK_FEATURES) <= set(MODEL.decisions["headline"].features)
 
 
+def test_an_operators_claim_that_passes_takes_the_article_from_a_closer_story() -> None:
+    """A story opened by a body without a headline has that body's lead for a claim, which
+    the event's next bodies resemble more than the desk's short claim: the desk's claim,
+    once it passes, still collects them."""
+    operator = ClaimProfile(3, "Musk talked with Putin about Ukraine", MUSK.claim_entities,
+                            frozenset(), None)
+    body_only = ArticleEntities(MUSK_ARTICLE.named, frozenset())
+    claim, story = Candidate(operator, 0.12, 0.0, 0.6), Candidate(MUSK, 0.4, 0.0, 0.9)
+
+    def match(candidates: list[Candidate], claim_related: float = 0.97) -> Match | None:
+        related = {operator.claim: claim_related, MUSK.claim: 0.97}
+        return match_claim(body_only, NOW, candidates, related.__getitem__, model=MODEL,
+                           window=WEEK, kind="body")
+
+    alone = match([claim]), match([story])
+    assert alone[0] is not None and alone[1] is not None and alone[1].score > alone[0].score
+    both = match([story, claim])
+    assert both is not None and both.claim_id == operator.claim_id
+    # Where the desk's claim does not pass, the story still takes the article.
+    assert match([claim], claim_related=0.3) is None
+    weaker = match([story, claim], claim_related=0.3)
+    assert weaker is not None and weaker.claim_id == MUSK.claim_id
+
+
 def test_an_article_that_never_names_a_claims_person_is_less_likely_its_report() -> None:
     """A sentence-case claim's people named in full are names; a Title Case claim's
     capitalised runs too often are not, so they count for nothing."""
