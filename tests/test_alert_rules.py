@@ -64,6 +64,19 @@ def test_repeating_an_alerted_side_does_not_alert_again() -> None:
     assert decide_alerts(CLAIM, report(3, Stance.REFUTES, {"A"}), earlier, past) == []
 
 
+def test_a_doubtful_reports_alert_does_not_silence_a_surer_one() -> None:
+    """A report barely sure of its side may be a misreading; a later one surer of that side
+    is the better evidence, and alerts in its turn. As sure or less: quiet."""
+    earlier = [report(1, Stance.SUPPORTS, {"A"}), report(2, Stance.REFUTES, {"A"}, score=0.6)]
+    past = [PastAlert("contradiction", 2, Stance.REFUTES)]
+    for score in (0.6, 0.5):
+        assert decide_alerts(CLAIM, report(3, Stance.REFUTES, {"A"}, score=score), earlier,
+                             past) == []
+    [decision] = decide_alerts(CLAIM, report(3, Stance.REFUTES, {"A"}, score=0.95), earlier,
+                               past)
+    assert decision.kind == "contradiction" and decision.contradicts == [1]
+
+
 def test_the_other_side_answering_alerts_once_then_stays_quiet() -> None:
     earlier = [
         report(1, Stance.SUPPORTS, {"A"}),
