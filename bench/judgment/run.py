@@ -15,7 +15,7 @@ replayed with one fitted here on the `fit` side alone (`CLAIMWATCH_STANCE_MODEL_
 unrelated articles all name someone the claims are about, pooled.
 
 Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
-       [--side fit|eval] [--case as-is|upper|title] [--titled | --few-claims]
+       [--side fit|eval] [--case as-is|upper|title] [--defined SHARE] [--titled | --few-claims]
 """
 
 from __future__ import annotations
@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="give the claim stream's bodies a headline of their story, as articles "
                          "fetched from a feed have, and make half its unrelated bodies near "
                          "misses (naming someone a claim is about)")
+    ap.add_argument("--defined", type=float, default=1.0,
+                    help="the share of the claim stream's related stories given as operator "
+                         "claims; the others' reports open stories of their own")
     ap.add_argument("--few-claims", action="store_true",
                     help="twelve streams of two claims each, among articles naming their people")
     args = ap.parse_args(argv)
@@ -108,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         {"fnc-few-claims": [few_claims_stream(fnc1, side=args.side, seed=s)
                             for s in FEW_CLAIMS_SEEDS]}
         if args.few_claims else {
-            "fnc-claims": [fnc_claim_stream(fnc1, side=args.side, seed=s, **titled)
+            "fnc-claims": [fnc_claim_stream(fnc1, side=args.side, seed=s, defined=args.defined,
+                                            **titled)
                            for s in CLAIM_STREAM_SEEDS],
             "emergent": [emergent_headline_stream(
                 args.shared / "emergent" / "emergent_dev.jsonl", side=args.side)],
