@@ -98,6 +98,10 @@ _KNOWN_ORGS = lexicon("known_orgs")
 _KNOWN_ORG_PHRASES = lexicon("known_org_phrases")
 _PLACES = places()
 _PLACE_WORDS = frozenset(w for p in _PLACES for w in p.split())
+# Listed names of several words ("Islamic State", "White House", "New York"): a Title Case
+# sentence names them whatever their words' own standing.
+_KNOWN_PHRASES = frozenset(p for p in _PLACES | _KNOWN_ORGS | _KNOWN_ORG_PHRASES if " " in p)
+_MAX_PHRASE_WORDS = max((len(p.split()) for p in _KNOWN_PHRASES), default=1)
 _MONTHS_DAYS = lexicon("months_days")
 _COMMON_CAPS = lexicon("common_caps")
 _FIRST_NAMES = first_names()
@@ -365,6 +369,7 @@ def _caseless_runs(
     """
     out: list[_Raw] = []
     run: list[int] = []
+    listed = _listed_phrase_words(sentence, spans)
 
     def close() -> None:
         if len(run) == 1 and _is_word_given_name(_POSSESSIVE_RE.sub("", spans[run[0]][0]).lower()):
@@ -378,7 +383,9 @@ def _caseless_runs(
     for k, (w, a, _b) in enumerate(spans):
         low = _POSSESSIVE_RE.sub("", w).lower()
         adjacent = bool(run) and sentence[spans[run[-1]][2] : a] == " "  # not after a comma
-        if low in STOPWORDS or w[:1].isdigit():
+        if k in listed:
+            name = True
+        elif low in STOPWORDS or w[:1].isdigit():
             name = False
         elif low in casing.seen:
             name = low in casing.midcaps
@@ -397,6 +404,19 @@ def _caseless_runs(
             run.append(k)
     close()
     return out
+
+
+def _listed_phrase_words(sentence: str, spans: list[tuple[str, int, int]]) -> set[int]:
+    """Positions of the words that spell a listed name of several words, longest first."""
+    lows = [_POSSESSIVE_RE.sub("", w).lower() for w, _, _ in spans]
+    inside: set[int] = set()
+    for k in range(len(spans)):
+        for end in range(min(len(spans), k + _MAX_PHRASE_WORDS), k + 1, -1):
+            spaced = all(sentence[spans[j][2] : spans[j + 1][1]] == " " for j in range(k, end - 1))
+            if spaced and " ".join(lows[k:end]) in _KNOWN_PHRASES:
+                inside.update(range(k, end))
+                break
+    return inside
 
 
 def _runs(

@@ -143,6 +143,17 @@ def test_a_given_name_that_is_a_word_needs_a_surname_where_capitals_say_nothing(
     assert entity_keys("Hope For Peace Talks In Geneva") == {"geneva"}
 
 
+def test_a_listed_name_of_common_words_survives_title_case() -> None:
+    """"State" and "House" are common words, so where capitals say nothing they are not names
+    alone; the listed names they spell still are."""
+    for text in ("Islamic State Fighters Seize Oil Field Near Border",
+                 "ISLAMIC STATE FIGHTERS SEIZE OIL FIELD NEAR BORDER"):
+        assert entity_keys(text) == {"islamic state"}, text
+    assert entity_keys("White House Rejects Budget Plan From Okonkwo") == {"white house",
+                                                                            "okonkwo"}
+    assert entity_keys("House Rejects Budget Plan From Okonkwo") == {"okonkwo"}
+
+
 def test_kind_cues() -> None:
     text = (
         "Ian Bremmer of Eurasia Group wrote to subscribers. The Financial Times and the "
