@@ -124,6 +124,7 @@ class StoryReport(NamedTuple):
     related: float | None
     evidence: list[str] | None
     probabilities: dict[str, float] | None
+    match_probability: float | None  # None: the report opened the story
     has_body: bool  # judged from a text (a page's or a feed summary), not a headline alone
 
 
@@ -139,6 +140,7 @@ def reports_to_decide(
             Article.id, Article.outlet_id, Article.title, Article.published_at,
             Article.discovered_at, StanceRecord.stance, StanceRecord.score,
             StanceRecord.related, StanceRecord.evidence, StanceRecord.probabilities,
+            StanceRecord.match_probability,
             # Feed items without a page, and archive items without a text, keep none: a NULL
             # test reads no article text, where length() would read them all.
             col(Article.text).is_not(None),

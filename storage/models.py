@@ -204,6 +204,9 @@ class StanceRecord(SQLModel, table=True):
     # Every stance's calibrated probability ("unrelated" included), which the contradiction
     # rule weighs; empty on records written before it was kept.
     probabilities: dict[str, float] = json_column(dict)
+    # The matcher's probability that the article is of the claim's story; None for the
+    # report that opened the story (and records written before it was kept).
+    match_probability: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     def set_judgment(self, judgment: StanceJudgment) -> None:

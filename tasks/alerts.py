@@ -70,9 +70,7 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
     assert story is not None
     claim = session.get(Claim, story.claim_id)
     assert claim is not None
-    timeline = sorted(reports_to_decide(session, story.id, article.id, claim.id),  # type: ignore[arg-type]
-                      key=_published)
-    reports = _reports(session, timeline, claim)
+    reports = story_timeline(session, story.id, claim, article.id)  # type: ignore[arg-type]
     position = {r.article_id: i for i, r in enumerate(reports)}
     alerts = story_alerts(session, story.id)  # type: ignore[arg-type]
     raised = {a.key for a in alerts}
@@ -110,6 +108,15 @@ def _decide_in_order(session: Session, article: Article) -> list[int]:
                 late=new.article_id != article.id,
             )
     return delivery_ids
+
+
+def story_timeline(session: Session, story_id: int, claim: Claim, article_id: int = -1
+                   ) -> list[Report]:
+    """The story's decided reports, and the article being decided, in publication order as
+    the alert rules read them (also what `bench/judgment/alert_gate.py` decides again)."""
+    rows = sorted(reports_to_decide(session, story_id, article_id, claim.id),  # type: ignore[arg-type]
+                  key=_published)
+    return _reports(session, rows, claim)
 
 
 def _published(report: StoryReport) -> tuple[datetime, int]:
@@ -180,6 +187,7 @@ def _report(
         published_at=row.published_at,
         title=row.title,
         headline_only=not row.has_body,
+        on_story=1.0 if row.match_probability is None else row.match_probability,
     )
 
 

@@ -130,6 +130,7 @@ def analyse_article(article_id: int) -> None:
         judgment = reading.judgment
         record = StanceRecord(article_id=article_id, claim_id=story.claim_id)
         record.set_judgment(judgment)
+        record.match_probability = reading.match.score if reading.match else None
         session.add(record)
         replace_sources(session, article_id, reader.article.sources)
         story.entity_keys = sorted(set(story.entity_keys) | reader.article.entities.named)

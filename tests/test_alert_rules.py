@@ -126,6 +126,33 @@ def test_a_report_judged_from_its_text_needs_a_likely_conflict_not_a_sure_one() 
     assert decide_alerts(CLAIM, doubtful, one, []) == []
 
 
+def test_only_texts_surely_of_the_story_raise_or_answer_a_contradiction() -> None:
+    """A text without a headline that barely joined the story (the matcher's probability
+    below `MIN_ON_STORY_BODY_ALONE`) is often of another event with the same people: it
+    neither raises a contradiction nor is named in one, though it stays in the story.
+    Articles with a headline are held to their own thresholds only."""
+    from dataclasses import replace
+
+    from analysis.alerts import MIN_ON_STORY_BODY_ALONE
+
+    sure, barely = MIN_ON_STORY_BODY_ALONE + 0.1, MIN_ON_STORY_BODY_ALONE - 0.1
+    supporting = replace(report(1, Stance.SUPPORTS, {"A"}, headline_only=False), on_story=sure)
+    refuting = replace(report(2, Stance.REFUTES, {"A"}, headline_only=False), on_story=sure)
+    [decision] = decide_alerts(CLAIM, refuting, [supporting], [])
+    assert decision.kind == "contradiction" and decision.contradicts == [1]
+    assert decide_alerts(CLAIM, replace(refuting, on_story=barely), [supporting], []) == []
+    assert decide_alerts(CLAIM, refuting, [replace(supporting, on_story=barely)], []) == []
+    # A barely joined report on the same side as a sure one does not hide it.
+    also = replace(supporting, article_id=3, on_story=barely)
+    [decision] = decide_alerts(CLAIM, refuting, [supporting, also], [])
+    assert decision.contradicts == [1]
+    # A headline, alone or over a text, is judged by its own thresholds however it matched.
+    for headed in (replace(refuting, headline_only=True, on_story=barely),
+                   replace(refuting, title="X and Y never met", on_story=barely)):
+        [decision] = decide_alerts(CLAIM, headed, [supporting], [])
+        assert decision.kind == "contradiction"
+
+
 def test_the_surest_opposing_reports_are_named_first() -> None:
     sides = {Stance.SUPPORTS: 0.1, Stance.REFUTES: 0.6}
     earlier = [

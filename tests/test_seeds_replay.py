@@ -21,6 +21,17 @@ def test_replay_forms_the_story_with_no_claim_defined(tmp_path: Path, sqlite_env
     assert "contradiction" in out
     check_report(report)
     assert_seeds_story(load_report(report))
+    # Each report keeps how sure the matcher was that it is of the story, which the
+    # contradiction rule reads; the report that opened the story has none.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "claimwatch.sqlite") as db:
+        kept = [p for (p,) in db.execute(
+            "SELECT s.match_probability FROM stance s JOIN article a ON a.id = s.article_id "
+            "WHERE a.external_id IN ({}) ORDER BY a.id".format(",".join("?" * len(SEED_IDS))),
+            list(SEED_IDS))]
+    assert len(kept) == len(SEED_IDS) and kept.count(None) == 1
+    assert all(0.0 < p <= 1.0 for p in kept if p is not None)
 
 
 def test_replay_with_operator_claim_on_postgres(tmp_path: Path, postgres_url: str) -> None:
