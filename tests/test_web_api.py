@@ -93,6 +93,9 @@ def test_story_detail_has_reports_stances_sources_and_contradictions(seeds: Test
     assert [r["position"] for r in reports] == [1, 2, 3, 4, 5]
     assert {r["external_id"]: r["stance"]["stance"] for r in reports} == SEED_STANCES
     assert all(r["stance"]["evidence"] and 0 < r["stance"]["score"] <= 1 for r in reports)
+    # How sure the matcher was of each report but the one that opened the story.
+    matched = [r["stance"]["match_probability"] for r in reports]
+    assert matched.count(None) == 1 and all(0 < p <= 1 for p in matched if p is not None)
     ext = {r["id"]: r["external_id"] for r in reports}
     contradictions = {
         ext[a["article_id"]]: {ext[i] for i in a["contradicts"]} for a in story["contradictions"]

@@ -30,6 +30,7 @@ def test_newsroom_pages_render_the_seeds_story() -> None:
         story_link = next(part.split('"')[0] for part in front.text.split('href="/stories/')[1:])
         story = client.get(f"/stories/{story_link}").text
         assert "<svg" in story and "Contradictions" in story and "Colin Kahl" in story
+        assert story.count("sure it is of this story") == 4  # every report but the opener
         assert "<script" not in story and 'rel="stylesheet"' not in story and "src=" not in story
         alerts = client.get("/alerts", params={"kind": "contradiction"}).text
         assert alerts.count('data-kind="contradiction"') == 2

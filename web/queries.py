@@ -204,6 +204,8 @@ def _stance_out(record: StanceRecord | None) -> StanceOut | None:
         score=round(record.score, 4),
         related=round(record.related, 4),
         evidence=record.evidence,
+        match_probability=(None if record.match_probability is None
+                           else round(record.match_probability, 4)),
     )
 
 

@@ -63,6 +63,10 @@ class StanceOut(BaseModel):
     score: float
     related: float
     evidence: list[str]
+    match_probability: float | None = Field(
+        None, description="how sure the matcher was that the article is of the story; null "
+        "for the report that opened it. A text without a headline below 0.7 takes no part "
+        "in contradiction alerts")
 
 
 class CitedSourceOut(BaseModel):
