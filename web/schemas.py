@@ -65,8 +65,8 @@ class StanceOut(BaseModel):
     evidence: list[str]
     match_probability: float | None = Field(
         None, description="how sure the matcher was that the article is of the story; null "
-        "for the report that opened it. A text without a headline below 0.7 takes no part "
-        "in contradiction alerts")
+        "for the report that opened it. A text without a headline below "
+        "`analysis.alerts.MIN_ON_STORY_BODY_ALONE` takes no part in contradiction alerts")
 
 
 class CitedSourceOut(BaseModel):

@@ -50,7 +50,7 @@ def contradictions(database: Path, gates: Sequence[float]) -> dict[float, list[d
     """The contradiction alerts of a replayed database, decided again for each gate."""
     alerts: dict[float, list[dict]] = {g: [] for g in gates}
     with Session(create_engine(f"sqlite:///{database}")) as session:
-        external = {a.id: a.external_id for a in session.exec(select(Article))}
+        external = dict(session.exec(select(Article.id, Article.external_id)).all())
         for story in session.exec(select(Story)):
             claim = session.get(Claim, story.claim_id)
             assert claim is not None and story.id is not None
