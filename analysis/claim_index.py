@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from analysis.stance.text import content_stems, tokens
 
 QUERY_STEMS = 40  # the article's heaviest stems that are looked up
+REPORT_STEMS = 60  # the heaviest stems of a report kept to compare later articles with
 Vector = Mapping[str, float]  # stem -> weight, of unit length
 
 
@@ -26,6 +27,19 @@ def tfidf_vector(text: str, weight: Callable[[str], float]) -> dict[str, float]:
     vector = {s: (1 + math.log(n)) * weight(s) for s, n in counts.items()}
     norm = math.sqrt(math.fsum(v * v for v in vector.values())) or 1.0
     return {s: v / norm for s, v in vector.items()}
+
+
+def report_terms(vector: Vector) -> dict[str, float]:
+    """What a story keeps of one report's vector: its heaviest stems, enough for the cosine
+    of a later article to the report (and small enough to store with the article)."""
+    heaviest = heapq.nlargest(REPORT_STEMS, vector.items(), key=lambda kv: kv[1])
+    return {s: round(v, 5) for s, v in heaviest}
+
+
+def closest_report(query: Vector, reports: Iterable[Vector]) -> float:
+    """The article's cosine to the story's report most like it (0.0 for no report)."""
+    return max((sum(v * query.get(s, 0.0) for s, v in r.items()) for r in reports),
+               default=0.0)
 
 
 class ClaimIndex:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
-from storage.models import Alert, Claim, StanceRecord, Story
+from storage.models import Alert, Article, Claim, StanceRecord, Story
 
 if TYPE_CHECKING:
     from analysis.matching import ClaimProfile
@@ -65,6 +65,7 @@ def claim_profiles(session: Session, claim_ids: Sequence[int]) -> dict[int, Clai
         .join(Story, col(Story.claim_id) == col(Claim.id), isouter=True)
         .where(col(Claim.id).in_(list(claim_ids)))
     ).all()
+    reports = latest_report_terms(session, [story.id for _, story in rows if story is not None])
     return {
         claim.id: ClaimProfile(  # type: ignore[misc]
             claim_id=claim.id,  # type: ignore[arg-type]
@@ -73,9 +74,40 @@ def claim_profiles(session: Session, claim_ids: Sequence[int]) -> dict[int, Clai
             story_entities=frozenset(story.entity_keys) if story else frozenset(),
             last_activity_at=story.last_activity_at if story else None,
             operator=claim.origin == "operator",
+            reports=tuple(reports.get(story.id, ())) if story else (),
         )
         for claim, story in rows
     }
+
+
+def latest_report_terms(
+    session: Session, story_ids: Sequence[int | None]
+) -> dict[int, list[dict[str, float]]]:
+    """The index terms of each story's latest analysed reports, newest first, as many as
+    matching compares an article with (`analysis.matching.REPORTS_COMPARED`). The latest
+    are found by id first, so a long story's older terms are never read."""
+    from analysis.matching import REPORTS_COMPARED
+
+    if not story_ids:
+        return {}
+    newest_first = func.row_number().over(
+        partition_by=Article.story_id, order_by=col(Article.id).desc()
+    )
+    ranked = (
+        select(col(Article.id).label("id"), newest_first.label("n"))
+        .where(col(Article.story_id).in_(list(story_ids)), col(Article.index_terms).is_not(None))
+        .subquery()
+    )
+    found: dict[int, list[dict[str, float]]] = {}
+    for story_id, terms in session.exec(
+        select(Article.story_id, Article.index_terms)
+        .join(ranked, ranked.c.id == Article.id)
+        .where(ranked.c.n <= REPORTS_COMPARED)
+        .order_by(col(Article.story_id), ranked.c.n)
+    ).all():
+        if terms:
+            found.setdefault(story_id, []).append(terms)  # type: ignore[arg-type]
+    return found
 
 
 def claim_list(

@@ -82,9 +82,12 @@ class Article(SQLModel, table=True):
 
     @declared_attr  # type: ignore[misc]
     def __mapper_args__(cls) -> dict[str, Any]:
-        # The page is read by the extraction step alone: every other load of an article
-        # (each step's, the report's) would copy its whole HTML for nothing.
-        return {"properties": {"html": deferred(cls.__table__.c.html)}}  # type: ignore[attr-defined]
+        # The page is read by the extraction step alone, the index terms by matching later
+        # articles alone: every other load of an article (each step's, the report's) would
+        # copy them for nothing.
+        table = cls.__table__  # type: ignore[attr-defined]
+        return {"properties": {"html": deferred(table.c.html),
+                               "index_terms": deferred(table.c.index_terms)}}
 
     id: int | None = Field(default=None, primary_key=True)
     # Where the article came from ("feed:<id>" or "replay") and its id there (GUID, input id).
@@ -125,6 +128,12 @@ class Article(SQLModel, table=True):
     # MinHash of the text (analysis.neardup), to recognise later syndicated copies.
     minhash: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     story_id: int | None = Field(default=None, foreign_key="story.id")
+    # The heaviest stems of the analysed text as the claim index weighs them
+    # (analysis.claim_index.report_terms): later articles are compared with the story's
+    # latest reports. Null until analysed, and for copies.
+    index_terms: dict[str, float] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     # Re-fetching recent articles: validators for a polite conditional GET, and the count of
     # changed texts seen (the versions are ArticleRevision rows).
     etag: str | None = None

@@ -59,6 +59,12 @@ class _Reader:
             self._judgments[claim] = stance_engine().judge(claim, self.title, self.article.body)
         return self._judgments[claim]
 
+    def index_terms(self) -> dict[str, float]:
+        """What the story keeps of the article to compare later articles with."""
+        from analysis.claim_index import report_terms
+
+        return report_terms(self._query or {})
+
     def read(self, session: Session) -> _Reading:
         """Match and stance against the claims stored now; reads only."""
         from analysis.matching import find_candidates, match_claim
@@ -135,6 +141,7 @@ def analyse_article(article_id: int) -> None:
         replace_sources(session, article_id, reader.article.sources)
         story.entity_keys = sorted(set(story.entity_keys) | reader.article.entities.named)
         story.last_activity_at = max(story.last_activity_at, reader.when)
+        article.index_terms = reader.index_terms()
         article.story_id, article.status = story.id, "analysed"
         join_copies(session, article_id, story.id)  # type: ignore[arg-type]
         story_id = story.id

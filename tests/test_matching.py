@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from analysis.claim_index import ClaimIndex
+from analysis.claim_index import ClaimIndex, closest_report, report_terms
 from analysis.matching import (
     FEATURE_SIGNS,
     FEATURES,
     KIND_FEATURES,
     RANK_FEATURES,
+    STORY_FEATURES,
     ArticleEntities,
     Candidate,
     ClaimProfile,
@@ -202,7 +204,7 @@ def test_an_operators_claim_that_passes_takes_the_article_from_a_closer_story() 
     operator = ClaimProfile(3, "Musk talked with Putin about Ukraine", MUSK.claim_entities,
                             frozenset(), None)
     body_only = ArticleEntities(MUSK_ARTICLE.named, frozenset())
-    claim, story = Candidate(operator, 0.12, 0.0, 0.6), Candidate(MUSK, 0.4, 0.0, 0.9)
+    claim, story = Candidate(operator, 0.2, 0.0, 0.6), Candidate(MUSK, 0.4, 0.0, 0.9)
 
     def match(candidates: list[Candidate], claim_related: float = 0.97) -> Match | None:
         related = {operator.claim: claim_related, MUSK.claim: 0.97}
@@ -264,3 +266,36 @@ def test_the_bounded_fit_is_logistic_regression_within_its_signs() -> None:
     assert abs(free_bias - reference.intercept_[0]) < 1e-3
     bounded, _ = fit_logistic(X, y, [1, 1, 0])
     assert free[1] < -0.5 and bounded[1] == 0.0 and bounded[0] > 1.0
+
+
+def test_a_text_like_the_storys_earlier_reports_joins_though_far_from_its_short_claim() -> None:
+    """A refutation often shares few words with the desk's short claim but many with the
+    story's earlier reports (the same people, places and figures): the closest report
+    counts for the match, and a story with no report yet is not held against."""
+    index = ClaimIndex(lambda stem: 1.0)
+    earlier = index.vector("Harbour officials in Portvale said the new bridge toll will double "
+                           "next spring, citing repair costs after the winter storms.")
+    later = index.vector("Portvale harbour officials denied that the bridge toll will double; "
+                         "repair costs after the winter storms are covered, they said.")
+    assert closest_report(later, [report_terms(earlier)]) > 0.3
+    assert closest_report(later, []) == 0.0
+    assert len(report_terms(index.vector(" ".join(f"word{n}" for n in range(200))))) == 60
+
+    reported = ClaimProfile(5, "Bridge toll to double", frozenset(), frozenset(), NOW,
+                            reports=(report_terms(earlier),))
+    unreported = replace(reported, reports=())
+    body_only = ArticleEntities(frozenset(), frozenset())
+
+    def probability(profile: ClaimProfile, story_cosine: float) -> float:
+        candidate = Candidate(profile, 0.08, 0.0, 0.3, story_cosine)
+        return MODEL.decisions["body"].probability(
+            match_features(body_only, NOW, candidate, 0.0, 0.95))
+
+    threshold = MODEL.decisions["body"].threshold
+    closest = closest_report(later, reported.reports)
+    assert probability(reported, 0.05) < threshold < probability(reported, closest)
+    # A first report is judged against the claim alone, not as a story's stranger.
+    assert probability(unreported, 0.0) > probability(reported, 0.0)
+    # Headlines alone are a few words: their stories' reports are not read (see
+    # `STORY_FEATURES`).
+    assert not set(STORY_FEATURES) & set(MODEL.decisions["headline"].features)

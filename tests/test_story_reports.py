@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from analysis.matching import REPORTS_COMPARED
 from ingest.archive import load_archive
 from storage.articles import reports_to_decide
-from storage.claims import watch_claim
+from storage.claims import claim_profiles, watch_claim
 from storage.db import get_engine, init_db, session_scope
 from storage.models import Article, StanceRecord, Story
 
@@ -39,3 +42,38 @@ def test_a_blank_archive_text_is_read_as_a_headline_alone(tmp_path: Path) -> Non
     archive.write_text('{"id": "1", "title": "Bridge approved", "text": "  \\n "}\n')
     [item] = load_archive(archive)
     assert item.text is None and item.title == "Bridge approved"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_claims_profile_carries_its_storys_latest_reports(
+    tmp_path: Path, request: pytest.FixtureRequest, database: str
+) -> None:
+    # Matching compares an article with the story's latest reports too
+    # (analysis.matching.REPORTS_COMPARED): newest first, never a copy or an article not
+    # yet analysed, and the same on both databases (a window function per story).
+    url = (f"sqlite:///{tmp_path / 'claimwatch.sqlite'}" if database == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    engine = get_engine(url)
+    init_db(engine)
+    with session_scope(engine) as session:
+        claims = [watch_claim(session, key, text)[0]
+                  for key, text in (("bridge", "Portvale approved the harbour bridge"),
+                                    ("ferry", "Portvale cancels the ferry"),
+                                    ("tunnel", "Portvale digs a tunnel"))]
+        stories = [Story(claim_id=c.id, title=c.text) for c in claims[:2]]  # type: ignore[arg-type]
+        session.add_all(stories)
+        session.flush()
+        for n in range(REPORTS_COMPARED + 5):
+            session.add(Article(origin="replay", external_id=f"bridge-{n}", story_id=stories[0].id,
+                                index_terms={"bridge": 1.0, f"report{n}": 0.5}))
+        session.add(Article(origin="replay", external_id="ferry-copy", story_id=stories[1].id))
+        session.add(Article(origin="replay", external_id="ferry-0", story_id=stories[1].id,
+                            index_terms={"ferry": 1.0}))
+        session.flush()
+        profiles = claim_profiles(session, [c.id for c in claims])  # type: ignore[misc]
+        bridge, ferry, tunnel = (profiles[c.id].reports for c in claims)  # type: ignore[index]
+    engine.dispose()
+    newest = REPORTS_COMPARED + 4
+    assert [sorted(r)[1] for r in bridge] == [f"report{n}" for n in range(newest, 4, -1)]
+    assert ferry == ({"ferry": 1.0},)
+    assert tunnel == ()

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from analysis.claim_index import ClaimIndex  # noqa: E402
+from analysis.claim_index import ClaimIndex, report_terms  # noqa: E402
 from analysis.matching import (  # noqa: E402
     ClaimProfile,
     MatchModel,
@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         profiles = {}
         for n, text in enumerate(texts[:size]):
             index.add(n, text)
-            profiles[n] = ClaimProfile(n, text, frozenset(), frozenset(), now, operator=False)
+            # A story opened from an article holds that report, which later articles are
+            # compared with too.
+            profiles[n] = ClaimProfile(n, text, frozenset(), frozenset(), now, operator=False,
+                                       reports=(report_terms(index.vector(text)),))
         setups[size] = (index, profiles)
     chosen = rng.sample(pairs, args.articles)
     articles = [(p.headline, p.body) for p in chosen]
