@@ -243,7 +243,7 @@ FEATURE_SIGNS: dict[str, int] = {
 #   and headlines alone F1 (fit side 0.841 -> 0.811).
 # - Only articles with a text read the story's reports (`STORY_FEATURES`): bodies alone
 #   rose from matching F1 0.923 to 0.948 on the fit side's replay (precision 0.914 ->
-#   0.973), titled articles from 0.891 to 0.931 (`--titled`, eval side). Headlines alone
+#   0.973), titled articles from 0.893 to 0.931 (`--titled`, eval side). Headlines alone
 #   fell from 0.923 to 0.787 (Emergent eval side): the decision learns from rows whose
 #   stories follow the gold answers, and a missed first headline leaves its story without
 #   the reports that would have drawn the next ones. `story_unreported` keeps a story's
