@@ -130,7 +130,8 @@ class Article(SQLModel, table=True):
     story_id: int | None = Field(default=None, foreign_key="story.id")
     # The heaviest stems of the analysed text as the claim index weighs them
     # (analysis.claim_index.report_terms): later articles are compared with the story's
-    # latest reports. Null until analysed, and for copies.
+    # latest reports. Null until analysed, for copies, and for headlines alone (the matcher
+    # learned from stories of texts).
     index_terms: dict[str, float] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )

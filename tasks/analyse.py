@@ -59,11 +59,13 @@ class _Reader:
             self._judgments[claim] = stance_engine().judge(claim, self.title, self.article.body)
         return self._judgments[claim]
 
-    def index_terms(self) -> dict[str, float]:
-        """What the story keeps of the article to compare later articles with."""
+    def index_terms(self) -> dict[str, float] | None:
+        """What the story keeps of the article to compare later articles with: only an
+        article with a text, since those later articles are (headlines alone read no
+        story reports) and the matcher learned from stories of such reports alone."""
         from analysis.claim_index import report_terms
 
-        return report_terms(self._query or {})
+        return None if self.article.kind == "headline" else report_terms(self._query or {})
 
     def read(self, session: Session) -> _Reading:
         """Match and stance against the claims stored now; reads only."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
+from loopback import PARAGRAPHS
+from sqlmodel import select
 
+from analysis.claim_index import REPORT_STEMS, ClaimIndex
 from analysis.matching import REPORTS_COMPARED
 from ingest.archive import load_archive
 from storage.articles import reports_to_decide
@@ -77,3 +82,26 @@ def test_a_claims_profile_carries_its_storys_latest_reports(
     assert [sorted(r)[1] for r in bridge] == [f"report{n}" for n in range(newest, 4, -1)]
     assert ferry == ({"ferry": 1.0},)
     assert tunnel == ()
+
+
+def test_a_story_keeps_the_terms_of_its_reports_with_a_text(tmp_path: Path, sqlite_env) -> None:
+    # Later articles with a text are compared with them; a headline alone is not kept, as
+    # the matcher learned from stories of texts (analysis.matching.STORY_FEATURES).
+    items = tmp_path / "items.jsonl"
+    title, text = "Portvale council approves the harbour bridge", "\n".join(PARAGRAPHS)
+    items.write_text("".join(json.dumps(i) + "\n" for i in (
+        {"id": "text", "title": title, "text": text,
+         "published_at": "2024-03-01T10:00:00Z"},
+        {"id": "headline", "title": "Portvale council approves the harbour bridge, mayor says",
+         "published_at": "2024-03-01T11:00:00Z"},
+    )))
+    run_cli(["replay", str(items)], sqlite_env, tmp_path)
+    engine = get_engine(sqlite_env["CLAIMWATCH_DATABASE_URL"])
+    with session_scope(engine) as session:
+        kept = {a.external_id: (a.status, a.index_terms)
+                for a in session.exec(select(Article)).all()}
+    engine.dispose()
+    status, terms = kept["text"]
+    assert status == "decided" and terms and len(terms) <= REPORT_STEMS
+    assert set(terms) <= set(ClaimIndex(lambda stem: 1.0).vector(f"{title}\n{text}"))
+    assert kept["headline"] == ("decided", None)
