@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy import union_all
 from sqlmodel import Session, col, func, select
 
 from storage.models import Alert, Article, Claim, StanceRecord, Story
@@ -84,29 +85,28 @@ def latest_report_terms(
     session: Session, story_ids: Sequence[int | None]
 ) -> dict[int, list[dict[str, float]]]:
     """The index terms of each story's latest analysed reports, newest first, as many as
-    matching compares an article with (`analysis.matching.REPORTS_COMPARED`). The latest
-    are found by id first, so a long story's older terms are never read."""
+    matching compares an article with (`analysis.matching.REPORTS_COMPARED`). One
+    statement, each story's part walking its newest rows by the (story, id) index, so a
+    long story costs no more than a short one."""
     from analysis.matching import REPORTS_COMPARED
 
-    if not story_ids:
-        return {}
-    newest_first = func.row_number().over(
-        partition_by=Article.story_id, order_by=col(Article.id).desc()
-    )
-    ranked = (
-        select(col(Article.id).label("id"), newest_first.label("n"))
-        .where(col(Article.story_id).in_(list(story_ids)), col(Article.index_terms).is_not(None))
+    latest = [
+        select(col(Article.story_id).label("story_id"), col(Article.id).label("id"),
+               col(Article.index_terms).label("terms"))
+        .where(Article.story_id == story_id, col(Article.index_terms).is_not(None))
+        .order_by(col(Article.id).desc())
+        .limit(REPORTS_COMPARED)
         .subquery()
-    )
+        for story_id in dict.fromkeys(story_ids)
+        if story_id is not None
+    ]
+    if not latest:
+        return {}
+    rows = session.exec(union_all(*(select(part) for part in latest))).all()  # type: ignore[call-overload]
     found: dict[int, list[dict[str, float]]] = {}
-    for story_id, terms in session.exec(
-        select(Article.story_id, Article.index_terms)
-        .join(ranked, ranked.c.id == Article.id)
-        .where(ranked.c.n <= REPORTS_COMPARED)
-        .order_by(col(Article.story_id), ranked.c.n)
-    ).all():
+    for story_id, _, terms in sorted(rows, key=lambda row: (row[0], -row[1])):
         if terms:
-            found.setdefault(story_id, []).append(terms)  # type: ignore[arg-type]
+            found.setdefault(story_id, []).append(terms)
     return found
 
 

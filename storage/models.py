@@ -78,6 +78,8 @@ class Article(SQLModel, table=True):
         UniqueConstraint("origin", "external_id"),
         # A story's reports, and its outlets counted from the index alone (the pages).
         Index("ix_article_story_id_outlet_id", "story_id", "outlet_id"),
+        # A story's latest reports, which matching compares a new article with.
+        Index("ix_article_story_id_id", "story_id", "id"),
     )
 
     @declared_attr  # type: ignore[misc]
