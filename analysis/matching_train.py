@@ -132,7 +132,7 @@ def _remember(profiles: dict[int, ClaimProfile], n: int, seen: ArticleEntities,
     """The story after a report joined it, as storage would give its profile."""
     p = profiles[n]
     profiles[n] = replace(p, story_entities=p.story_entities | seen.named, last_activity_at=when,
-                          reports=((terms, *p.reports))[:REPORTS_COMPARED])
+                          reports=(terms, *p.reports)[:REPORTS_COMPARED])
 
 
 def decided_precision_recall(

@@ -60,9 +60,8 @@ class _Reader:
         return self._judgments[claim]
 
     def index_terms(self) -> dict[str, float] | None:
-        """What the story keeps of the article to compare later articles with: only an
-        article with a text, since those later articles are (headlines alone read no
-        story reports) and the matcher learned from stories of such reports alone."""
+        """What the story keeps of the article to compare later texts with; nothing for a
+        headline alone, as the matcher learned from stories of texts."""
         from analysis.claim_index import report_terms
 
         return None if self.article.kind == "headline" else report_terms(self._query or {})

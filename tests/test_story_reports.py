@@ -55,7 +55,7 @@ def test_a_claims_profile_carries_its_storys_latest_reports(
 ) -> None:
     # Matching compares an article with the story's latest reports too
     # (analysis.matching.REPORTS_COMPARED): newest first, never a copy or an article not
-    # yet analysed, and the same on both databases (a window function per story).
+    # yet analysed, and the same on both databases (one limited part per story).
     url = (f"sqlite:///{tmp_path / 'claimwatch.sqlite'}" if database == "sqlite"
            else request.getfixturevalue("postgres_url"))
     engine = get_engine(url)
