@@ -126,6 +126,26 @@ def test_a_report_judged_from_its_text_needs_a_likely_conflict_not_a_sure_one() 
     assert decide_alerts(CLAIM, doubtful, one, []) == []
 
 
+def test_a_text_counts_earlier_doubts_its_own_threshold_lets_in() -> None:
+    """Against a new report judged from its text, an earlier report leaning to the other
+    side counts from `MIN_OPPOSING_SCORE_BODY`, below the headline rule's
+    `MIN_OPPOSING_SCORE`: a leaning report adds to one judged on that side."""
+    from analysis.alerts import MIN_OPPOSING_SCORE, MIN_OPPOSING_SCORE_BODY
+
+    leaning_p = (MIN_OPPOSING_SCORE + MIN_OPPOSING_SCORE_BODY) / 2
+    judged = Report(1, Stance.SUPPORTS, 0.55, ["e1"], sides={Stance.SUPPORTS: 0.55})
+    leaning = Report(2, Stance.DISCUSSES, 0.5, ["e2"],
+                     sides={Stance.SUPPORTS: leaning_p, Stance.DISCUSSES: 0.5})
+    new = report(3, Stance.REFUTES, score=0.8, headline_only=False)
+    # 0.8 x 0.55 falls short of MIN_CONFLICT_BODY; with the leaning report it reaches it.
+    assert decide_alerts(CLAIM, new, [judged], []) == []
+    [decision] = decide_alerts(CLAIM, new, [judged, leaning], [])
+    assert decision.kind == "contradiction" and decision.contradicts == [1, 2]
+    # The headline rule does not count it.
+    assert decide_alerts(CLAIM, new, [judged, leaning], [],
+                         min_opposing_body=MIN_OPPOSING_SCORE) == []
+
+
 def test_only_texts_surely_of_the_story_raise_or_answer_a_contradiction() -> None:
     """A text without a headline that barely joined the story (the matcher's probability
     below `MIN_ON_STORY_BODY_ALONE`) is often of another event with the same people: it

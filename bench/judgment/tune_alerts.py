@@ -65,7 +65,8 @@ def simulate(rows: list[dict], stances: list[Stance], probs: np.ndarray, *,
                          headline_only=headline_only)
             for d in rules.decide_alerts("claim", new, earlier, past, min_conflict=min_conflict,
                                          min_conflict_body=min_conflict,
-                                         min_opposing=min_opposing):
+                                         min_opposing=min_opposing,
+                                         min_opposing_body=min_opposing):
                 if d.kind == "contradiction":
                     alerts.append({"kind": d.kind, "article_id": rows[i]["article_id"],
                                    "contradicts": [rows[j]["article_id"] for j in d.contradicts]})
