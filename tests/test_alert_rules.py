@@ -126,7 +126,7 @@ def test_a_report_judged_from_its_text_needs_a_likely_conflict_not_a_sure_one() 
     assert decide_alerts(CLAIM, doubtful, one, []) == []
 
 
-def test_a_text_counts_earlier_doubts_its_own_threshold_lets_in() -> None:
+def test_against_a_text_earlier_reports_count_from_their_own_threshold() -> None:
     """Against a new report judged from its text, an earlier report leaning to the other
     side counts from `MIN_OPPOSING_SCORE_BODY`, below the headline rule's
     `MIN_OPPOSING_SCORE`: a leaning report adds to one judged on that side."""
@@ -141,7 +141,7 @@ def test_a_text_counts_earlier_doubts_its_own_threshold_lets_in() -> None:
     assert decide_alerts(CLAIM, new, [judged], []) == []
     [decision] = decide_alerts(CLAIM, new, [judged, leaning], [])
     assert decision.kind == "contradiction" and decision.contradicts == [1, 2]
-    # The headline rule does not count it.
+    # At the headline rule's threshold it would not count.
     assert decide_alerts(CLAIM, new, [judged, leaning], [],
                          min_opposing_body=MIN_OPPOSING_SCORE) == []
 
