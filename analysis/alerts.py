@@ -56,8 +56,9 @@ MIN_CONFLICT = 0.7  # P(new report on its side) x P(some earlier report on the o
 # neighbours on the grid keep precision 0.6: 0.623 / 0.217 there (0.5 with 0.3, the choice
 # on a coarser grid, read 0.634 / 0.201; the headline threshold, 0.7, raises a quarter as
 # many right alerts at no better precision). On the replayed claim streams of
-# `bench/judgment/alert_gate.py` the lower `MIN_OPPOSING_SCORE_BODY` alerts 51 conflicted
-# claims of 118 over 18 `eval` orders where 0.3 alerted 45, at precision 0.787 (0.781).
+# `bench/judgment/alert_gate.py --more-eval` the lower `MIN_OPPOSING_SCORE_BODY` alerts 51
+# conflicted claims of 118 over 18 `eval` orders where 0.3 (`--opposing-body 0.3`) alerted
+# 45, at precision 0.787 (0.781).
 MIN_CONFLICT_BODY = 0.5
 MIN_OPPOSING_SCORE = 0.3  # an earlier report's probability of the other side, to count
 MIN_OPPOSING_SCORE_BODY = 0.25
