@@ -92,6 +92,8 @@ _ORG_SUFFIXES = lexicon("org_suffixes")
 _ORG_HEADS = lexicon("org_heads")
 _FOR_HEADS = lexicon("for_heads")
 _PARTICLES = lexicon("particles")
+# Words of today's news that the 1934 dictionary lacks ("graffiti", "website").
+_NEWS_WORDS = lexicon("news_words")
 _HYPHEN_PARTICLES = lexicon("hyphen_particles")
 _HYPHEN_MODIFIERS = lexicon("hyphen_modifiers")
 _KNOWN_ORGS = lexicon("known_orgs")
@@ -310,10 +312,12 @@ _BRITISH_SPELLINGS = (
 
 
 def _is_listed(low: str) -> bool:
-    """Whether the dictionary lists `low` as written or in its American spelling."""
+    """Whether the dictionary lists `low` as written or in its American spelling, or news
+    prose writes it as a common word (`analysis.news_words`)."""
     words = english_words()
     return (
         low in words
+        or low in _NEWS_WORDS
         or low in _IRREGULAR_VERB_FORMS
         or any(
             pattern.search(low) and pattern.sub(american, low) in words

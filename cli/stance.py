@@ -1,4 +1,4 @@
-"""`claimwatch train stance|headline|matcher|lexicons` and `claimwatch eval fnc1|pairs`:
+"""`claimwatch train stance|headline|matcher|lexicons|words` and `claimwatch eval fnc1|pairs`:
 reproduce and measure the shipped judgment models and word lists.
 
 Registered in the main CLI (`cli/main.py`) with `add_stance_commands(subparsers)`; the
@@ -63,6 +63,14 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
     tl.add_argument("--out", type=Path, default=None,
                     help="folder (default: the shipped analysis/lexicons)")
     tl.set_defaults(handler=_cmd_train_lexicons)
+    tw = train_sub.add_parser(
+        "words", help="learn the words of today's news the dictionary lacks from FNC-1 bodies"
+    )
+    tw.add_argument("--fnc1", type=Path, default=DEFAULT_FNC1,
+                    help=f"FNC-1 training folder (default {DEFAULT_FNC1})")
+    tw.add_argument("--out", type=Path, default=None,
+                    help="list file (default: the shipped analysis/lexicons/news_words.txt)")
+    tw.set_defaults(handler=_cmd_train_words)
 
     ev = subparsers.add_parser("eval", help="evaluate shipped models")
     ev_sub = ev.add_subparsers(dest="eval_what", required=True)
@@ -131,6 +139,14 @@ def _cmd_train_lexicons(args: argparse.Namespace) -> int:
 
     for path in write_library_lists(args.out):
         print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_train_words(args: argparse.Namespace) -> int:
+    from analysis.news_words import NEWS_WORDS_FILE, write_news_words
+
+    out = args.out or NEWS_WORDS_FILE
+    print(f"wrote {write_news_words(args.fnc1, out)} words to {out}", file=sys.stderr)
     return 0
 
 
