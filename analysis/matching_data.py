@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.matching import key_entities
-from analysis.stance.engine import MODEL_DIR
-from analysis.stance.fnc import RELATED, claim_disjoint_split, headline_groups, read_fnc1_dir
+from analysis.stance.engine import shipped_split
+from analysis.stance.fnc import RELATED, headline_groups, read_fnc1_dir
 
 FNC_TO_STANCE = {"agree": "supports", "disagree": "refutes", "discuss": "discusses"}
 _CAPITALISED_RE = re.compile(r"\b[A-Z][\w'-]*")
@@ -76,8 +76,7 @@ def fnc_claim_stream(
     matcher most easily lets in.
     """
     pairs = read_fnc1_dir(fnc1_dir)
-    meta = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))["split"]
-    _, holdout = claim_disjoint_split(pairs, float(meta["holdout_frac"]), int(meta["seed"]))
+    _, holdout = shipped_split(pairs)
     groups = headline_groups(pairs)
     holdout = [i for i in holdout if side_of(f"fnc-group-{groups[pairs[i].headline]}") == side]
     rng = random.Random(seed)

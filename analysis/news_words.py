@@ -14,14 +14,13 @@ words` writes the list to `analysis/lexicons/news_words.txt`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from analysis.lexicons import english_words, lexicon
-from analysis.stance.engine import MODEL_DIR
-from analysis.stance.fnc import RELATED, claim_disjoint_split, headline_groups, read_fnc1_dir
+from analysis.stance.engine import shipped_split
+from analysis.stance.fnc import RELATED, headline_groups, read_fnc1_dir
 from analysis.stance.text import article_sentences
 
 NEWS_WORDS_FILE = Path(__file__).resolve().parent / "lexicons" / "news_words.txt"
@@ -61,8 +60,7 @@ def training_bodies(fnc1_dir: Path) -> dict[str, tuple[str, str]]:
     of a headline they relate to (unrelated pairs join a body to other stories' headlines),
     or the body itself when none does."""
     pairs = read_fnc1_dir(fnc1_dir)
-    split = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))["split"]
-    train, _ = claim_disjoint_split(pairs, float(split["holdout_frac"]), int(split["seed"]))
+    train, _ = shipped_split(pairs)
     groups = headline_groups(pairs)
     bodies = {pairs[i].body_id: (f"body-{pairs[i].body_id}", pairs[i].body) for i in train}
     for i in train:

@@ -29,6 +29,7 @@ from analysis.stance.features import (
     claim_denies,
     swap_sides,
 )
+from analysis.stance.fnc import Pair, claim_disjoint_split
 from analysis.stance.gbm import TreeEnsemble, load_npz
 from analysis.stance.headline import HEADLINE_MODEL, HeadlineModel
 from analysis.stance.text import (
@@ -249,3 +250,10 @@ def labels_for(engine: StanceEngine, pairs: Sequence[tuple[str, str]]) -> list[s
     docs = [engine.fx.doc("", b) for _, b in pairs]
     rel, p3 = engine.predict_arrays(engine.matrix(claims, docs))
     return engine.decide(rel, p3)
+
+
+def shipped_split(pairs: Sequence[Pair]) -> tuple[list[int], list[int]]:
+    """Row indices (train, claim-disjoint hold-out) of FNC-1 `pairs` as the shipped model
+    was split: what its hold-out and the development streams built on it may use."""
+    split = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))["split"]
+    return claim_disjoint_split(pairs, float(split["holdout_frac"]), int(split["seed"]))
