@@ -67,6 +67,26 @@ def test_headline_model_reads_hedges_denials_and_assertions() -> None:
     assert [j.stance for j in judged] == [Stance.SUPPORTS, Stance.REFUTES, Stance.DISCUSSES]
 
 
+def test_an_articles_headline_about_the_claim_carries_its_stance() -> None:
+    """The same text under three headlines about the claim takes each headline's side; under
+    a headline about something else it keeps the text's own reading."""
+    engine = StanceEngine.load()
+    body = ("A lion was seen in the streets of Aarhus on Tuesday, according to posts on "
+            "social media. The city's zoo said it was checking its enclosures. Police asked "
+            "residents to stay indoors while officers searched the area.")
+    titles = ["Zoo releases lion into city, police confirm",
+              "Lion release was a hoax: no lion ever left the zoo",
+              "Did a Danish zoo release a lion into the city?"]
+    judged = engine.judge_many([(CLAIM, title, body) for title in titles])
+    assert [j.stance for j in judged] == [Stance.SUPPORTS, Stance.REFUTES, Stance.DISCUSSES]
+    # A question asks, whether or not the claim it asks about is worded as a denial.
+    denial = "The zoo in Denmark did not release a lion into the city"
+    assert engine.judge(denial, titles[2], body).stance is Stance.DISCUSSES
+    aside = engine.judge(CLAIM, "Aarhus weather: sunny spells ahead", body)
+    assert aside.probabilities == engine.judge_many([(CLAIM, "", "Aarhus weather: sunny "
+                                                     "spells ahead\n" + body)])[0].probabilities
+
+
 @pytest.mark.skipif(not EMERGENT.exists(), reason=f"needs Emergent development data at {EMERGENT}")
 @pytest.mark.parametrize(
     ("command", "shipped"),

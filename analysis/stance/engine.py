@@ -182,11 +182,11 @@ class StanceEngine:
             return np.ones(3)
         span = max(self.title_full_overlap - self.title_min_overlap, 1e-6)
         k = self.title_strength ** min(1.0, (overlap - self.title_min_overlap) / span + 0.25)
+        if is_question(title):  # asks, whatever its negations: "Are ... not found?"
+            return np.array([1.0 / k, 1.0 / k, k])
         claim_denies = _title_polarity(tokens(c.text))
         if _title_polarity(toks) != claim_denies:
             return np.array([1.0 / k, k, 1.0 / math.sqrt(k)])
-        if is_question(title):
-            return np.array([1.0 / k, 1.0 / k, k])
         if any(t in TITLE_HEDGES for t in toks):
             return np.array([1.0, 1.0 / k, math.sqrt(k)])
         return np.array([k, 1.0 / k, 1.0 / math.sqrt(k)])
