@@ -64,13 +64,15 @@ def side_of(key: str) -> str:
 def fnc_claim_stream(
     fnc1_dir: Path, *, side: str = "eval", claims: int = 40, unrelated: int = 160,
     per_claim: int = 12, seed: int = 3, titled: float = 0.0, defined: float = 1.0,
-    near_misses: float = 0.0,
+    near_misses: float = 0.0, title_labels: tuple[str, ...] = ("agree", "discuss"),
 ) -> Stream:
     """Operator claims from held-out FNC-1 stories, bodies in random order.
 
     Bodies come without titles, except a `titled` share that gets a headline of its own
-    story that agrees with or discusses it (FNC-1 does not say which headline was the
-    body's own); only a `defined` share of the chosen stories is given as operator claims.
+    story whose FNC-1 label with the body is one of `title_labels` (FNC-1 does not say
+    which headline was the body's own: one it agrees with is nearest, one it only discusses
+    may assert more than the body does); only a `defined` share of the chosen stories is
+    given as operator claims.
     Up to a `near_misses` share of the unrelated bodies are near misses: of other stories,
     but naming someone a chosen claim is about (another story about Putin), the reports a
     matcher most easily lets in.
@@ -100,7 +102,7 @@ def fnc_claim_stream(
     titles: dict[str, list[str]] = defaultdict(list)
     for headline, labels in related.items():
         for body_id, label in labels.items():
-            if label != "disagree":
+            if label in title_labels:
                 titles[body_id].append(headline)
     # Most unrelated bodies' stories lie outside this side's held-out pairs: their stories
     # and headlines come from the rest of FNC-1, so that two unrelated reports of one event
@@ -110,7 +112,7 @@ def fnc_claim_stream(
     for p in pairs:
         if p.stance in RELATED and p.body_id in bodies and p.headline not in related:
             other_story.setdefault(p.body_id, groups[p.headline])
-            if p.stance != "disagree":
+            if p.stance in title_labels:
                 other_titles[p.body_id].append(p.headline)
     for n, headline in enumerate(chosen.values()):
         cid = f"fnc-{side}-{n:03d}"

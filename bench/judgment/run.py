@@ -15,8 +15,8 @@ replayed with one fitted here on the `fit` side alone (`CLAIMWATCH_STANCE_MODEL_
 unrelated articles all name someone the claims are about, pooled.
 
 Usage: .venv/bin/python bench/judgment/run.py [--shared DIR] [--keep DIR] [--only NAME]
-       [--side fit|eval] [--case as-is|upper|title] [--defined SHARE] [--titled | --few-claims]
-       [--orders N]
+       [--side fit|eval] [--case as-is|upper|title] [--defined SHARE]
+       [--titled [--agreeing-titles] | --few-claims] [--orders N]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -102,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="give the claim stream's bodies a headline of their story, as articles "
                          "fetched from a feed have, and make half its unrelated bodies near "
                          "misses (naming someone a claim is about)")
+    ap.add_argument("--agreeing-titles", action="store_true",
+                    help="with --titled: only headlines the body agrees with (FNC-1 `agree`) "
+                         "as titles, nearer an article's own headline than one it discusses")
     ap.add_argument("--defined", type=float, default=1.0,
                     help="the share of the claim stream's related stories given as operator "
                          "claims; the others' reports open stories of their own")
@@ -110,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", type=int, default=len(CLAIM_STREAM_SEEDS),
                     help="how many claim streams (other claims, bodies and orders) to pool")
     args = ap.parse_args(argv)
-    titled = {"titled": 1.0, "near_misses": 0.5} if args.titled else {}
+    titled: dict[str, Any] = {"titled": 1.0, "near_misses": 0.5} if args.titled else {}
+    if args.titled and args.agreeing_titles:
+        titled["title_labels"] = ("agree",)
     fnc1 = args.shared / "fnc1"
     groups: dict[str, list[Stream]] = (
         {"fnc-few-claims": [few_claims_stream(fnc1, side=args.side, seed=s)
