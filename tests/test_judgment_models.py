@@ -127,3 +127,20 @@ def test_development_streams_know_which_unrelated_reports_are_one_story() -> Non
     assert not any(i.get("title") for i in plain.items)
     few = few_claims_stream(SHARED / "fnc1", side="fit", seed=10)
     assert len(few.claims) == 2 and all(i.get("title") for i in few.items)
+
+
+@pytest.mark.skipif(not (SHARED / "fnc1").exists(),
+                    reason=f"needs FNC-1 training data at {SHARED / 'fnc1'}")
+def test_agreeing_titles_are_headlines_the_body_agrees_with() -> None:
+    from analysis.matching_data import Stream, fnc_claim_stream
+    from analysis.stance.fnc import read_fnc1_dir
+
+    label = {(p.headline, p.body): p.stance for p in read_fnc1_dir(SHARED / "fnc1")}
+    default = fnc_claim_stream(SHARED / "fnc1", side="fit", titled=1.0)
+    agreeing = fnc_claim_stream(SHARED / "fnc1", side="fit", titled=1.0,
+                                title_labels=("agree",))
+    def labels(stream: Stream) -> set[str]:
+        return {label[(i["title"], i["text"])] for i in stream.items if i.get("title")}
+
+    assert labels(agreeing) == {"agree"}
+    assert labels(default) == {"agree", "discuss"}
