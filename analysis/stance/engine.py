@@ -184,8 +184,7 @@ class StanceEngine:
         k = self.title_strength ** min(1.0, (overlap - self.title_min_overlap) / span + 0.25)
         if is_question(title):  # asks, whatever its negations: "Are ... not found?"
             return np.array([1.0 / k, 1.0 / k, k])
-        claim_denies = _title_polarity(tokens(c.text))
-        if _title_polarity(toks) != claim_denies:
+        if _title_polarity(toks) != _title_polarity(tokens(c.text)):
             return np.array([1.0 / k, k, 1.0 / math.sqrt(k)])
         if any(t in TITLE_HEDGES for t in toks):
             return np.array([1.0, 1.0 / k, math.sqrt(k)])
