@@ -47,6 +47,10 @@ class Stream:
     gold_stance: dict[str, str] = field(default_factory=dict)
     # The event each item reports, defined as a claim or not (unrelated bodies: their own).
     gold_story: dict[str, str] = field(default_factory=dict)
+    # FNC-1's label of each item's body under every headline it was paired with (keys by
+    # `headline_key`): an alert in a story the stream leaves undefined, opened under such a
+    # headline, can be judged by them.
+    stance_toward: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def write(self, folder: Path) -> tuple[Path, Path]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -54,6 +58,11 @@ class Stream:
         items.write_text("".join(json.dumps(i) + "\n" for i in self.items), encoding="utf-8")
         claims.write_text(json.dumps(self.claims), encoding="utf-8")
         return items, claims
+
+
+def headline_key(text: str) -> str:
+    """A headline's words, lowercased: how a story's claim is looked up among them."""
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def side_of(key: str) -> str:
@@ -109,8 +118,12 @@ def fnc_claim_stream(
     # count as one story and titled streams hold unrelated titled articles.
     other_titles: dict[str, list[str]] = defaultdict(list)
     other_story: dict[str, int] = {}
+    labels_of: dict[str, dict[str, str]] = defaultdict(dict)  # body id -> headline key -> stance
     for p in pairs:
-        if p.stance in RELATED and p.body_id in bodies and p.headline not in related:
+        if p.stance not in RELATED or p.body_id not in bodies:
+            continue
+        labels_of[p.body_id][headline_key(p.headline)] = FNC_TO_STANCE[p.stance]
+        if p.headline not in related:
             other_story.setdefault(p.body_id, groups[p.headline])
             if p.stance in title_labels:
                 other_titles[p.body_id].append(p.headline)
@@ -129,6 +142,7 @@ def fnc_claim_stream(
             stream.gold_claim[item_id] = cid if is_defined else None
             stream.gold_story[item_id] = cid
             stream.gold_stance[item_id] = FNC_TO_STANCE[related[headline][body_id]]
+            stream.stance_toward[item_id] = labels_of[body_id]
     # Bodies of the other held-out stories: about none of the chosen claims.
     others = sorted(
         (b for b in bodies if story_of_body.get(b) not in chosen), key=lambda b: rng.random()
@@ -149,6 +163,7 @@ def fnc_claim_stream(
         stream.gold_claim[item_id] = None
         story = story_of_body.get(body_id, other_story.get(body_id))
         stream.gold_story[item_id] = f"story-{story}" if story is not None else item_id
+        stream.stance_toward[item_id] = labels_of[body_id]
     rng.shuffle(stream.items)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     for k, item in enumerate(stream.items):

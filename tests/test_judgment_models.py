@@ -144,3 +144,47 @@ def test_agreeing_titles_are_headlines_the_body_agrees_with() -> None:
 
     assert labels(agreeing) == {"agree"}
     assert labels(default) == {"agree", "discuss"}
+
+
+def test_bench_scorer_judges_alerts_in_undefined_stories_by_their_labels() -> None:
+    """An alert among reports of an event the stream leaves undefined is right when FNC-1
+    labels them on opposite sides under the headline its story was opened with, and wrong
+    when that headline was never paired with them; recall still counts defined claims."""
+    sys.path.insert(0, str(ROOT / "bench" / "judgment"))
+    from score import tally
+
+    from analysis.matching_data import headline_key
+
+    gold_claim: dict[str, str | None] = {"a": "c1", "b": "c1", "u1": None, "u2": None}
+    gold_stance = {"a": "supports", "b": "refutes"}
+    gold_story = {"a": "c1", "b": "c1", "u1": "story-7", "u2": "story-7"}
+    labels = {"Zoo Lion Released Into City": {"u1": "supports", "u2": "refutes"}}
+    stance_toward = {
+        item: {headline_key(h): lab[item] for h, lab in labels.items()}
+        for item in ("u1", "u2")
+    }
+    articles = [{"id": i, "claim_id": "c1" if i in "ab" else "s2", "published_at": f"0{n}"}
+                for n, i in enumerate(("a", "b", "u1", "u2"))]
+
+    def report(story_claim: str) -> dict:
+        return {
+            "articles": articles,
+            "stories": [{"id": 1, "claim": "c1 text", "claim_id": "c1"},
+                        {"id": 2, "claim": story_claim, "claim_id": "s2"}],
+            "alerts": [
+                {"kind": "contradiction", "story_id": 1, "article_id": "b", "contradicts": ["a"]},
+                {"kind": "contradiction", "story_id": 2, "article_id": "u2",
+                 "contradicts": ["u1"]},
+            ],
+        }
+
+    judged = tally(report("Zoo lion released into city!"), gold_claim, gold_stance,
+                   gold_story, stance_toward)
+    assert (judged.alerts_right, judged.alerts_wrong) == (2, 0)
+    assert (judged.alerted, judged.conflicted) == (1, 1)
+    unlabelled = tally(report("Zoo lion released into city!"), gold_claim, gold_stance,
+                       gold_story)
+    assert (unlabelled.alerts_right, unlabelled.alerts_wrong) == (1, 1)
+    other_headline = tally(report("A lion walks the streets"), gold_claim, gold_stance,
+                           gold_story, stance_toward)
+    assert (other_headline.alerts_right, other_headline.alerts_wrong) == (1, 1)

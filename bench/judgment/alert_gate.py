@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             found = contradictions(folder / f"{stream.name}.sqlite", GATES, args.opposing_body)
             for gate, alerts in found.items():
                 counts = tally({**report, "alerts": alerts}, stream.gold_claim,
-                               stream.gold_stance, stream.gold_story)
+                               stream.gold_stance, stream.gold_story, stream.stance_toward)
                 totals[side, gate] = totals.get((side, gate), Tally()) + counts
     print(f"{'side':<5} {'streams':>7} {'MIN_ON_STORY_BODY_ALONE':>23} {'alerts':>6} "
           f"{'right':>5} {'precision':>9} {'alerted':>7} {'conflicted':>10} {'recall':>6}")

@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         for n, stream in enumerate(streams):
             stream.name = f"{name}-{args.side}-{n}"
             report, seconds = replay(stream, folder, model)
-            counts = tally(report, stream.gold_claim, stream.gold_stance, stream.gold_story)
+            counts = tally(report, stream.gold_claim, stream.gold_stance, stream.gold_story,
+                           stream.stance_toward)
             print(f"{stream.name}: {json.dumps(counts.scores())}", file=sys.stderr)
             total, elapsed = total + counts, elapsed + seconds
         items = sum(len(s.items) for s in streams)

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from analysis.matching_data import headline_key
+
 STANCES = ("supports", "refutes", "discusses")
 SIDES = {"supports": "refutes", "refutes": "supports"}
 
@@ -62,7 +64,8 @@ class Tally:
 
 
 def tally(report: dict[str, Any], gold_claim: dict[str, str | None],
-          gold_stance: dict[str, str], gold_story: dict[str, str] | None = None) -> Tally:
+          gold_stance: dict[str, str], gold_story: dict[str, str] | None = None,
+          stance_toward: dict[str, dict[str, str]] | None = None) -> Tally:
     """Matching (an item matched to its operator claim), stance on rightly matched items,
     and contradiction alerts, counted.
 
@@ -70,7 +73,11 @@ def tally(report: dict[str, Any], gold_claim: dict[str, str | None],
     same event (`gold_story`; the defined claim where there is no story key) and took
     opposite sides of it: so an alert in a story opened from headlines of an undefined
     rumour is judged on what it says, not counted wrong for having no operator claim.
-    Recall is over defined claims whose reports conflict: those that got a right alert.
+    An alert by a report with no gold stance (of an event the stream leaves undefined) is
+    judged by FNC-1's labels of the bodies under the claim of the story it was raised in,
+    when that claim is a headline they were paired with (`stance_toward`); without them it
+    counts wrong. Recall is over defined claims whose reports conflict: those that got a
+    right alert.
     """
     event = {k: (gold_story or {}).get(k) or c for k, c in gold_claim.items()}
     claims = {c for c in gold_claim.values() if c}
@@ -98,6 +105,7 @@ def tally(report: dict[str, Any], gold_claim: dict[str, str | None],
             conflicted.add(claim)  # type: ignore[arg-type]
         seen.setdefault(claim, set()).add(stance)  # type: ignore[arg-type]
     alerted: set[str] = set()
+    claim_of_story = {s["id"]: s["claim"] for s in report.get("stories", [])}
     for alert in report["alerts"]:
         if alert["kind"] != "contradiction":
             continue
@@ -106,12 +114,28 @@ def tally(report: dict[str, Any], gold_claim: dict[str, str | None],
             event.get(o) == story and gold_stance.get(o) == SIDES[stance]  # type: ignore[index]
             for o in alert["contradicts"]
         )
-        t.alerts_right += ok
-        t.alerts_wrong += not ok
         if ok and gold_claim.get(alert["article_id"]):
             alerted.add(gold_claim[alert["article_id"]])  # type: ignore[arg-type]
+        elif stance is None and stance_toward:
+            ok = _opposed_under(claim_of_story.get(alert.get("story_id")), alert, stance_toward)
+        t.alerts_right += ok
+        t.alerts_wrong += not ok
     t.conflicted, t.alerted = len(conflicted), len(alerted & conflicted)
     return t
+
+
+def _opposed_under(claim: str | None, alert: dict[str, Any],
+                   stance_toward: dict[str, dict[str, str]]) -> bool:
+    """Whether FNC-1 labels the alert's report and one it contradicts on opposite sides
+    under `claim`, the headline the story was opened with."""
+    if not claim:
+        return False
+    key = headline_key(claim)
+    side = stance_toward.get(alert["article_id"], {}).get(key)
+    return side in SIDES and any(
+        stance_toward.get(other, {}).get(key) == SIDES[side]  # type: ignore[index]
+        for other in alert["contradicts"]
+    )
 
 
 def score(report: dict[str, Any], gold_claim: dict[str, str | None],
