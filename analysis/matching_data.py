@@ -31,6 +31,7 @@ from typing import Any
 from analysis.matching import key_entities
 from analysis.stance.engine import shipped_split
 from analysis.stance.fnc import RELATED, headline_groups, read_fnc1_dir
+from analysis.text import tokens
 
 FNC_TO_STANCE = {"agree": "supports", "disagree": "refutes", "discuss": "discusses"}
 _CAPITALISED_RE = re.compile(r"\b[A-Z][\w'-]*")
@@ -61,8 +62,8 @@ class Stream:
 
 
 def headline_key(text: str) -> str:
-    """A headline's words, lowercased: how a story's claim is looked up among them."""
-    return " ".join(re.findall(r"\w+", text.lower()))
+    """A headline's words (the shared `tokens`): how a story's claim is looked up among them."""
+    return " ".join(tokens(text))
 
 
 def side_of(key: str) -> str:
