@@ -39,6 +39,9 @@ class _Reading:
     claim_origin: str  # where a new story's claim comes from (see `Claim.origin`)
     judgment: StanceJudgment
     claims_seen: int  # the newest claim the decision considered
+    # What the story keeps of the article to compare later texts with; nothing for a
+    # headline alone, as the matcher learned from stories of texts.
+    index_terms: dict[str, float] | None
 
 
 class _Reader:
@@ -59,15 +62,9 @@ class _Reader:
             self._judgments[claim] = stance_engine().judge(claim, self.title, self.article.body)
         return self._judgments[claim]
 
-    def index_terms(self) -> dict[str, float] | None:
-        """What the story keeps of the article to compare later texts with; nothing for a
-        headline alone, as the matcher learned from stories of texts."""
-        from analysis.claim_index import report_terms
-
-        return None if self.article.kind == "headline" else report_terms(self._query or {})
-
     def read(self, session: Session) -> _Reading:
         """Match and stance against the claims stored now; reads only."""
+        from analysis.claim_index import report_terms
         from analysis.matching import find_candidates, match_claim
 
         index = claim_index(session)
@@ -98,6 +95,7 @@ class _Reader:
             claim_origin=self.article.own_claim_origin,
             judgment=self.judge(claim_text),
             claims_seen=index.newest,
+            index_terms=None if self.article.kind == "headline" else report_terms(self._query),
         )
 
 
@@ -142,7 +140,7 @@ def analyse_article(article_id: int) -> None:
         replace_sources(session, article_id, reader.article.sources)
         story.entity_keys = sorted(set(story.entity_keys) | reader.article.entities.named)
         story.last_activity_at = max(story.last_activity_at, reader.when)
-        article.index_terms = reader.index_terms()
+        article.index_terms = reading.index_terms
         article.story_id, article.status = story.id, "analysed"
         join_copies(session, article_id, story.id)  # type: ignore[arg-type]
         story_id = story.id
