@@ -56,6 +56,7 @@ class _Reader:
         self.article = prepared.reading(self.title, text, outlet_name(session, article))
         self._judgments: dict[str, StanceJudgment] = {}
         self._query: dict[str, float] | None = None  # the article as the claim index weighs it
+        self._index_terms: dict[str, float] | None = None  # worked out with `_query`
 
     def judge(self, claim: str) -> StanceJudgment:
         if claim not in self._judgments:
@@ -70,6 +71,8 @@ class _Reader:
         index = claim_index(session)
         if self._query is None:
             self._query = prepared.query(self.title, self.article.body, index)
+            if self.article.kind != "headline":
+                self._index_terms = report_terms(self._query)
         candidates = find_candidates(
             index, self.title, self.article.body, lambda ids: claim_profiles(session, ids),
             2 * match_model().candidates, query=self._query,
@@ -95,7 +98,7 @@ class _Reader:
             claim_origin=self.article.own_claim_origin,
             judgment=self.judge(claim_text),
             claims_seen=index.newest,
-            index_terms=None if self.article.kind == "headline" else report_terms(self._query),
+            index_terms=self._index_terms,
         )
 
 
